@@ -1,0 +1,1 @@
+"""Label matchers (`=`, `!=`, `=~`, `!~`), parsed from text and compiled once."""
