@@ -1,0 +1,64 @@
+"""Process settings from the environment (WATCHKEEPER_*), read once at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+SmtpTls = Literal["starttls", "required", "implicit", "none"]
+
+DEFAULT_DB = "sqlite:///watchkeeper.db"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    db_url: str = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str | None = None
+    public_url: str | None = None
+    secret_key: str = ""  # signs one-click action links; derived from the admin token if unset
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: SmtpTls = "starttls"
+    smtp_from: str = "watchkeeper@localhost"
+    batch_max_rows: int = 2000
+    engine_tick_seconds: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    e = dict(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = e.get(f"WATCHKEEPER_{name}")
+        return value if value not in (None, "") else None
+
+    tls = get("SMTP_TLS") or "starttls"
+    if tls not in ("starttls", "required", "implicit", "none"):
+        raise ValueError(
+            f"WATCHKEEPER_SMTP_TLS={tls!r}: allowed values are starttls, required, implicit, none"
+        )
+    values: dict[str, object] = {
+        "db_url": get("DB") or DEFAULT_DB,
+        "host": get("HOST") or "127.0.0.1",
+        "port": int(get("PORT") or 8080),
+        "admin_token": get("ADMIN_TOKEN"),
+        "public_url": get("PUBLIC_URL"),
+        "secret_key": get("SECRET_KEY") or get("ADMIN_TOKEN") or "",
+        "smtp_host": get("SMTP_HOST"),
+        "smtp_port": int(get("SMTP_PORT") or 25),
+        "smtp_user": get("SMTP_USER"),
+        "smtp_password": get("SMTP_PASSWORD"),
+        "smtp_tls": tls,
+        "smtp_from": get("SMTP_FROM") or "watchkeeper@localhost",
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)  # type: ignore[arg-type]

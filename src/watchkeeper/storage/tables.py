@@ -1,0 +1,318 @@
+"""Every table, in SQLAlchemy Core. Instants are epoch seconds (double) for portable SQL math."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+def _managed() -> Column[bool]:
+    # True for objects that `apply` owns; run-time objects (silences, overrides) are False.
+    return Column("managed", Boolean, nullable=False, server_default=text("true"))
+
+
+config_state = Table(
+    "config_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("applied_at", Float, nullable=False),
+    Column("document", JSON, nullable=True),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("spec", JSON, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("team_id", String(128), nullable=True),
+    Column("spec", JSON, nullable=False),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("team_id", String(128), nullable=True),
+    Column("spec", JSON, nullable=False),
+)
+
+service_dependencies = Table(
+    "service_dependencies",
+    metadata,
+    Column("service_id", String(128), primary_key=True),
+    Column("depends_on", String(128), primary_key=True),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("kind", String(16), nullable=False),
+)
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("key", String(256), nullable=False, unique=True),
+    Column("channel_id", String(128), nullable=False),
+    Column("service_id", String(128), nullable=True),
+    Column("spec", JSON, nullable=False),
+)
+
+# Rules that `apply` owns: filters, maintenance windows, schedules, escalation policies, SLOs,
+# objectives. Their specs are the validated YAML; the pipeline compiles them per config version.
+config_objects = Table(
+    "config_objects",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("spec", JSON, nullable=False),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("matchers", JSON, nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+    Column("expired_at", Float, nullable=True),  # set when deleted early
+    _managed(),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("received_at", Float, nullable=False),
+    Column("integration_id", String(128), nullable=True),
+    Column("channel_id", String(128), nullable=True),
+    Column("channel_kind", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, server_default="alert"),
+    Column("dedup_key", String(255), nullable=False),
+    Column("idempotency_key", String(512), nullable=True),
+    Column("service_id", String(128), nullable=True),
+    Column("alert_id", BigInteger, nullable=True),
+    Column("ticket_id", BigInteger, nullable=True),
+    Column("severity", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("occurred_at", Float, nullable=True),
+    Column("labels", JSON, nullable=False),
+    Column("payload", JSON, nullable=True),
+    # what the pipeline did with it, and why (invariant 4: every drop has a reason)
+    Column("decision", String(32), nullable=False),
+    Column("reason", Text, nullable=True),
+    Index("ix_events_alert", "alert_id"),
+    Index("ix_events_received", "received_at"),
+    Index("ix_events_integration_dedup", "integration_id", "dedup_key"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "scope", String(128), nullable=False
+    ),  # the integration id: dedup keys are per integration
+    Column("dedup_key", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # firing | resolved
+    Column("integration_id", String(128), nullable=True),
+    Column("channel_id", String(128), nullable=True),
+    Column("channel_kind", String(16), nullable=False),
+    Column("service_id", String(128), nullable=True),
+    Column("ticket_id", BigInteger, nullable=True),
+    Column("severity", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("source", String(512), nullable=True),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("links", JSON, nullable=False),
+    Column("route_reason", Text, nullable=True),
+    Column("muted_reason", Text, nullable=True),
+    Column("muted_until", Float, nullable=True),
+    Column("event_count", Integer, nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("first_event_at", Float, nullable=False),
+    Column("last_event_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=True),  # API v2: resolves when this passes without re-send
+    # the alert's own timer: min(ends_at, last event + alert_timeout); the engine resolves it then
+    Column("expires_at", Float, nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("resolved_by", String(128), nullable=True),
+    Index(
+        "uq_alerts_open",
+        "scope",
+        "dedup_key",
+        unique=True,
+        sqlite_where=text("status = 'firing'"),
+        postgresql_where=text("status = 'firing'"),
+    ),
+    Index("ix_alerts_ticket", "ticket_id"),
+    Index("ix_alerts_expires", "expires_at"),
+    Index("ix_alerts_muted_until", "muted_until"),
+    Index("ix_alerts_service_status", "service_id", "status"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service_id", String(128), nullable=False),
+    Column("group_key", String(255), nullable=False),
+    # open for grouping (invariant 3): cleared on resolve and when max_group_age passes
+    Column("grouping", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # triggered|acknowledged|resolved|closed
+    Column("title", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("severity_set_by", String(128), nullable=True),  # a person's choice wins over alerts
+    # quality timestamps (QUALITY.md)
+    Column("impact_start", Float, nullable=False),
+    Column("detected_at", Float, nullable=False),
+    Column("acknowledged_at", Float, nullable=True),
+    Column("acknowledged_by", String(128), nullable=True),
+    Column("localized_at", Float, nullable=True),
+    Column("mitigated_at", Float, nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("resolved_by", String(128), nullable=True),
+    Column("closed_at", Float, nullable=True),
+    Column("channel_id", String(128), nullable=True),
+    Column("channel_kind", String(16), nullable=False),  # of the event that opened it
+    Column("integration_id", String(128), nullable=True),
+    Column("first_automatic_at", Float, nullable=True),
+    Column("root_cause_service", String(128), nullable=True),
+    Column("root_cause_category", String(64), nullable=True),
+    Column("false_alarm", Boolean, nullable=False, server_default=text("false")),
+    Column("escalation_count", Integer, nullable=False, server_default=text("0")),
+    Column("round", Integer, nullable=False, server_default=text("1")),
+    Column("assignee", String(128), nullable=True),
+    Column("responders", JSON, nullable=False),
+    Column("policy", JSON, nullable=True),  # the escalation policy frozen at open (invariant 7)
+    Column("last_alert_at", Float, nullable=False),
+    Column("alert_count", Integer, nullable=False, server_default=text("0")),
+    Column("merged_into", BigInteger, nullable=True),
+    Column("updated_at", Float, nullable=False),
+    Index(
+        "uq_tickets_grouping",
+        "service_id",
+        "group_key",
+        unique=True,
+        sqlite_where=text("grouping"),
+        postgresql_where=text("grouping"),
+    ),
+    Index("ix_tickets_status", "status"),
+    Index("ix_tickets_detected", "detected_at"),
+    Index("ix_tickets_service_detected", "service_id", "detected_at"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(128), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=True),
+    Index("ix_timeline_ticket", "ticket_id", "id"),
+)
+
+# Invariant 6: every timed thing is a row the engine claims with a lease.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(255), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("payload", JSON, nullable=True),
+    UniqueConstraint("kind", "ref"),
+    Index("ix_timers_due", "due_at"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("integration_id", String(128), primary_key=True),  # "" for an unknown key
+    Column("count", BigInteger, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("last_status", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("sample", Text, nullable=True),
+    Column("last_remote", String(128), nullable=True),
+)
+
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("received_at", Float, nullable=False),
+    Column("occurred_at", Float, nullable=False),
+    Column("integration_id", String(128), nullable=True),
+    Column("service_id", String(128), nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("source", String(512), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("links", JSON, nullable=False),
+    Index("ix_change_events_service", "service_id", "occurred_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(128), nullable=True),
+    Column("name", String(256), nullable=False),
+    Column("admin", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
