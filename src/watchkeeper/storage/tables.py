@@ -27,6 +27,11 @@ metadata = MetaData(
     }
 )
 
+# The conditions of the partial unique indexes, spelled once: SQLite uses a partial index only
+# when the query repeats its condition exactly (a bound parameter would not do).
+ALERT_FIRING = text("status = 'firing'")
+TICKET_GROUPING = text("grouping")
+
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
 
 
@@ -149,6 +154,7 @@ events = Table(
     Index("ix_events_alert", "alert_id"),
     Index("ix_events_received", "received_at"),
     Index("ix_events_integration_dedup", "integration_id", "dedup_key"),
+    Index("ix_events_idempotency", "integration_id", "idempotency_key"),
 )
 
 alerts = Table(
@@ -167,6 +173,7 @@ alerts = Table(
     Column("ticket_id", BigInteger, nullable=True),
     Column("severity", String(16), nullable=False),
     Column("summary", Text, nullable=False),
+    Column("title", Text, nullable=False),
     Column("source", String(512), nullable=True),
     Column("labels", JSON, nullable=False),
     Column("annotations", JSON, nullable=False),
@@ -189,8 +196,8 @@ alerts = Table(
         "scope",
         "dedup_key",
         unique=True,
-        sqlite_where=text("status = 'firing'"),
-        postgresql_where=text("status = 'firing'"),
+        sqlite_where=ALERT_FIRING,
+        postgresql_where=ALERT_FIRING,
     ),
     Index("ix_alerts_ticket", "ticket_id"),
     Index("ix_alerts_expires", "expires_at"),
@@ -241,8 +248,8 @@ tickets = Table(
         "service_id",
         "group_key",
         unique=True,
-        sqlite_where=text("grouping"),
-        postgresql_where=text("grouping"),
+        sqlite_where=TICKET_GROUPING,
+        postgresql_where=TICKET_GROUPING,
     ),
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_detected", "detected_at"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 10:42:11.528743
+Create Date: 2026-11-28 10:49:16.397763
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.BigInteger(), nullable=True),
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
         sa.Column("source", sa.String(length=512), nullable=True),
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("annotations", sa.JSON(), nullable=False),
@@ -154,6 +155,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_alert", ["alert_id"], unique=False)
+        batch_op.create_index(
+            "ix_events_idempotency", ["integration_id", "idempotency_key"], unique=False
+        )
         batch_op.create_index(
             "ix_events_integration_dedup", ["integration_id", "dedup_key"], unique=False
         )
@@ -356,6 +360,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_received")
         batch_op.drop_index("ix_events_integration_dedup")
+        batch_op.drop_index("ix_events_idempotency")
         batch_op.drop_index("ix_events_alert")
 
     op.drop_table("events")

@@ -1,0 +1,87 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select, text
+
+from watchkeeper.api.deps import RuntimeDep
+from watchkeeper.errors import Unavailable
+from watchkeeper.storage import rejections as rejections_q
+from watchkeeper.storage.tables import alerts, tickets
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(rt: RuntimeDep) -> dict[str, Any]:
+    try:
+        with rt.db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        raise Unavailable(f"database unreachable: {type(exc).__name__}") from None
+    return {"status": "ready", "config_version": rt.snapshots.current.version}
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(rt: RuntimeDep) -> str:
+    lines: list[str] = []
+
+    def family(name: str, kind: str, help_text: str) -> None:
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} {kind}")
+
+    family(
+        "watchkeeper_ingested_items_total",
+        "counter",
+        "Items accepted and committed, per integration (this process).",
+    )
+    for integration, count in sorted(rt.ingest_counts.items()):
+        lines.append(
+            f'watchkeeper_ingested_items_total{{integration="{_escape(integration)}"}} {count}'
+        )
+    family(
+        "watchkeeper_writer_batches_total",
+        "counter",
+        "Transactions committed by the ingest writer (this process).",
+    )
+    lines.append(f"watchkeeper_writer_batches_total {rt.writer.batches}")
+    family(
+        "watchkeeper_writer_items_total",
+        "counter",
+        "Items committed by the ingest writer (this process).",
+    )
+    lines.append(f"watchkeeper_writer_items_total {rt.writer.committed_items}")
+    with rt.db.connect() as conn:
+        rejected = rejections_q.all_rows(conn)
+        open_tickets = conn.execute(
+            select(tickets.c.status, func.count()).group_by(tickets.c.status)
+        ).all()
+        firing = conn.execute(select(func.count()).where(alerts.c.status == "firing")).scalar_one()
+    family(
+        "watchkeeper_rejected_payloads_total",
+        "counter",
+        'Payloads rejected, per integration ("" for unknown keys).',
+    )
+    for row in rejected:
+        lines.append(
+            f'watchkeeper_rejected_payloads_total{{integration="{_escape(row.integration_id)}"}} {row.count}'
+        )
+    family("watchkeeper_tickets", "gauge", "Tickets by status.")
+    for status, count in open_tickets:
+        lines.append(f'watchkeeper_tickets{{status="{status}"}} {count}')
+    family("watchkeeper_alerts_firing", "gauge", "Alerts firing.")
+    lines.append(f"watchkeeper_alerts_firing {firing}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,399 @@
+"""The path of one event, stage by stage: dedup → route → mute → converge → ticket.
+
+`Pipeline.process` runs inside the writer's transaction; every event row records what was
+done with it and why (invariant 4), so "why wasn't I paged?" always has an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Row
+
+from watchkeeper.domain.event import ChangeEvent, NormalizedEvent
+from watchkeeper.domain.severity import RANK
+from watchkeeper.pipeline import mute as mute_stage
+from watchkeeper.pipeline.dedup import dedup_key, template_context
+from watchkeeper.pipeline.route import Routed, match_context, route
+from watchkeeper.pipeline.snapshot import Integration, Service, Snapshot
+from watchkeeper.pipeline.ticket import Lifecycle
+from watchkeeper.storage import alerts as alerts_q
+from watchkeeper.storage import events as events_q
+from watchkeeper.storage import timers as timers_q
+
+HEARTBEAT_TIMER = "heartbeat"
+
+
+@dataclass(slots=True)
+class Outcome:
+    decision: str
+    dedup_key: str
+    reason: str | None = None
+    alert_id: int | None = None
+    ticket_id: int | None = None
+    service_id: str | None = None
+
+
+@dataclass(slots=True)
+class EventSink:
+    """Event rows of one batch, inserted together when the batch commits."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    idempotency: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _ts(value: Any) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    return msgspec.to_builtins(value) if value is not None else None
+
+
+class Pipeline:
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self.lifecycle = lifecycle
+
+    # --- events ---------------------------------------------------------------------------
+
+    def process(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        event: NormalizedEvent,
+        now: float,
+        sink: EventSink,
+    ) -> Outcome:
+        key = dedup_key(event, integration)
+        outcome = self._decide(conn, snap, integration, event, key, now, sink)
+        sink.rows.append(_event_row(integration, event, key, outcome, now))
+        return outcome
+
+    def _decide(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        event: NormalizedEvent,
+        key: str,
+        now: float,
+        sink: EventSink,
+    ) -> Outcome:
+        if event.idempotency_key is not None:
+            ident = (integration.id, event.idempotency_key)
+            if ident in sink.idempotency or events_q.seen(conn, *ident):
+                return Outcome("duplicate", key, "this event id was received before")
+            sink.idempotency.add(ident)
+        if event.kind == "heartbeat":
+            return self._heartbeat(conn, snap, integration, key, now)
+        alert = alerts_q.find_open(conn, integration.id, key)
+        if event.action == "resolve":
+            if alert is None:
+                return Outcome("ignored", key, "no open alert with this key")
+            self._resolve_alert(conn, snap, alert, now, by=f"integration:{integration.id}")
+            return Outcome("resolved", key, None, alert.id, alert.ticket_id, alert.service_id)
+        if event.action == "acknowledge":
+            if alert is None:
+                return Outcome("ignored", key, "no open alert with this key")
+            if alert.ticket_id is None:
+                return Outcome(
+                    "ignored", key, "the alert has no ticket", alert.id, None, alert.service_id
+                )
+            self.lifecycle.acknowledge(
+                conn, ticket_id=alert.ticket_id, actor=f"integration:{integration.id}", now=now
+            )
+            return Outcome("acknowledged", key, None, alert.id, alert.ticket_id, alert.service_id)
+        if alert is not None:
+            return self._repeat(conn, snap, integration, event, alert, key, now)
+        return self._new_alert(conn, snap, integration, event, key, now)
+
+    def _repeat(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        event: NormalizedEvent,
+        alert: Row[Any],
+        key: str,
+        now: float,
+    ) -> Outcome:
+        changes: dict[str, Any] = {"event_count": alert.event_count + 1, "last_event_at": now}
+        if event.severity != alert.severity:
+            changes["severity"] = event.severity
+        expires = _expiry(integration, snap.services.get(alert.service_id or ""), event, now)
+        if expires != alert.expires_at:
+            changes["expires_at"] = expires
+            changes["ends_at"] = _ts(event.ends_at)
+        alerts_q.update(conn, alert.id, **changes)
+        if alert.muted_reason is not None:
+            ctx = match_context(event, integration, alert.service_id)
+            decision = mute_stage.decide(snap.muters, ctx, now)
+            if decision is None:
+                # the mute has ended while the alert still fires: it converges now
+                ticket_id = self._converge(
+                    conn, snap, {**dict(alert._mapping), **changes}, event, now
+                )
+                return Outcome(
+                    "unmuted",
+                    key,
+                    "the mute no longer applies",
+                    alert.id,
+                    ticket_id,
+                    alert.service_id,
+                )
+            return Outcome("muted", key, decision.reason, alert.id, None, alert.service_id)
+        if (
+            alert.ticket_id is not None
+            and "severity" in changes
+            and RANK[event.severity] > RANK[alert.severity]
+        ):
+            self.lifecycle.raise_severity(
+                conn, ticket_id=alert.ticket_id, severity=event.severity, now=now
+            )
+        return Outcome(
+            "deduplicated",
+            key,
+            "an open alert has this key",
+            alert.id,
+            alert.ticket_id,
+            alert.service_id,
+        )
+
+    def _new_alert(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        event: NormalizedEvent,
+        key: str,
+        now: float,
+    ) -> Outcome:
+        routed = route(snap, integration, event)
+        decision = mute_stage.decide(snap.muters, routed.ctx, now)
+        if decision is not None and decision.action == "drop":
+            return Outcome("dropped", key, decision.reason, service_id=routed.service_id)
+        service = snap.services.get(routed.service_id or "")
+        values = _alert_values(integration, event, key, routed, service, now)
+        if decision is not None:
+            values.update(muted_reason=decision.reason, muted_until=decision.until)
+        alert_id = alerts_q.insert_open(conn, values)
+        if alert_id is None:  # another writer opened this key a moment ago
+            existing = alerts_q.find_open(conn, integration.id, key)
+            if existing is None:
+                return Outcome("ignored", key, "the alert was resolved concurrently")
+            return self._repeat(conn, snap, integration, event, existing, key, now)
+        values["id"] = alert_id
+        if decision is not None:
+            return Outcome("muted", key, decision.reason, alert_id, None, routed.service_id)
+        if service is None:
+            return Outcome("unrouted", key, routed.reason, alert_id)
+        ticket_id = self._converge(conn, snap, values, event, now)
+        return Outcome("converged", key, routed.reason, alert_id, ticket_id, routed.service_id)
+
+    def _converge(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        alert: dict[str, Any],
+        event: NormalizedEvent,
+        now: float,
+    ) -> int | None:
+        service = snap.services.get(alert.get("service_id") or "")
+        if service is None:
+            return None
+        integration = snap.integrations_by_id.get(alert.get("integration_id") or "")
+        template = (integration.group_by if integration else None) or service.group_by
+        group_key = service.id
+        if template is not None and integration is not None:
+            group_key = (
+                template.render(template_context(event, integration, service.id)) or service.id
+            )
+        policy = snap.policies.get(service.escalation_policy or "")
+        ticket_id, _opened = self.lifecycle.open_or_join(
+            conn,
+            service_id=service.id,
+            group_key=group_key,
+            max_group_age=service.max_group_age,
+            alert=alert,
+            policy=policy,
+            now=now,
+        )
+        alerts_q.update(conn, alert["id"], ticket_id=ticket_id, muted_reason=None, muted_until=None)
+        return ticket_id
+
+    def _resolve_alert(
+        self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float, *, by: str
+    ) -> None:
+        alerts_q.update(
+            conn, alert.id, status="resolved", resolved_at=now, resolved_by=by, expires_at=None
+        )
+        if alert.ticket_id is None:
+            return
+        service = snap.services.get(alert.service_id or "")
+        self.lifecycle.alert_resolved(
+            conn,
+            ticket_id=alert.ticket_id,
+            auto_resolve=service.auto_resolve if service else "immediately",
+            quiet=service.quiet if service else 0.0,
+            now=now,
+        )
+
+    def _heartbeat(
+        self, conn: Connection, snap: Snapshot, integration: Integration, key: str, now: float
+    ) -> Outcome:
+        if integration.interval:
+            timers_q.schedule(
+                conn, kind=HEARTBEAT_TIMER, ref=integration.id, due_at=now + integration.interval
+            )
+        alert = alerts_q.find_open(conn, integration.id, key)
+        if alert is not None:
+            self._resolve_alert(conn, snap, alert, now, by=f"integration:{integration.id}")
+            return Outcome(
+                "resolved", key, "pings resumed", alert.id, alert.ticket_id, alert.service_id
+            )
+        return Outcome("heartbeat", key, None)
+
+    # --- timers the engine fires ---------------------------------------------------------------
+
+    def expire(self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float) -> None:
+        """An alert's endsAt passed without a re-send, or its source never resolves."""
+        why = "endsAt passed without a re-send" if alert.ends_at else "alert_timeout passed"
+        self._resolve_alert(conn, snap, alert, now, by=f"timeout: {why}")
+
+    def mute_ended(self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float) -> None:
+        """Re-check a muted alert whose mute may have ended; converge it if nothing mutes it."""
+        integration = snap.integrations_by_id.get(alert.integration_id or "")
+        if integration is None:
+            alerts_q.update(conn, alert.id, muted_until=None)
+            return
+        event = _event_from_alert(alert)
+        decision = mute_stage.decide(
+            snap.muters, match_context(event, integration, alert.service_id), now
+        )
+        if decision is not None:
+            alerts_q.update(
+                conn, alert.id, muted_reason=decision.reason, muted_until=decision.until
+            )
+            return
+        self._converge(conn, snap, dict(alert._mapping), event, now)
+
+    # --- change events ---------------------------------------------------------------------
+
+    def process_change(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        change: ChangeEvent,
+        now: float,
+    ) -> None:
+        service = change.service if change.service in snap.services else integration.service_id
+        events_q.insert_change(
+            conn,
+            {
+                "received_at": now,
+                "occurred_at": _ts(change.occurred_at) or now,
+                "integration_id": integration.id,
+                "service_id": service,
+                "summary": change.summary,
+                "source": change.source,
+                "details": _jsonable(change.details) or {},
+                "links": _jsonable(list(change.links)) or [],
+            },
+        )
+
+
+def _expiry(
+    integration: Integration, service: Service | None, event: NormalizedEvent, now: float
+) -> float | None:
+    candidates = []
+    if event.ends_at is not None:
+        candidates.append(event.ends_at.timestamp())
+    timeout = integration.alert_timeout or (service.alert_timeout if service else None)
+    if timeout:
+        candidates.append(now + timeout)
+    return min(candidates) if candidates else None
+
+
+def _alert_values(
+    integration: Integration,
+    event: NormalizedEvent,
+    key: str,
+    routed: Routed,
+    service: Service | None,
+    now: float,
+) -> dict[str, Any]:
+    title = event.summary
+    if integration.title is not None:
+        title = (
+            integration.title.render(template_context(event, integration, routed.service_id))
+            or title
+        )
+    starts = _ts(event.occurred_at)
+    return {
+        "scope": integration.id,
+        "dedup_key": key,
+        "status": "firing",
+        "integration_id": integration.id,
+        "channel_id": integration.channel_id,
+        "channel_kind": integration.channel_kind,
+        "service_id": routed.service_id,
+        "severity": event.severity,
+        "summary": event.summary,
+        "title": title,
+        "source": event.source,
+        "labels": dict(event.labels),
+        "annotations": dict(event.annotations),
+        "details": _jsonable(event.details) or {},
+        "links": _jsonable(list(event.links)) or [],
+        "route_reason": routed.reason,
+        "event_count": 1,
+        "starts_at": min(starts, now) if starts is not None else now,
+        "first_event_at": now,
+        "last_event_at": now,
+        "ends_at": _ts(event.ends_at),
+        "expires_at": _expiry(integration, service, event, now),
+    }
+
+
+def _event_row(
+    integration: Integration, event: NormalizedEvent, key: str, outcome: Outcome, now: float
+) -> dict[str, Any]:
+    return {
+        "received_at": now,
+        "integration_id": integration.id,
+        "channel_id": integration.channel_id,
+        "channel_kind": integration.channel_kind,
+        "action": event.action,
+        "kind": event.kind,
+        "dedup_key": key,
+        "idempotency_key": event.idempotency_key,
+        "service_id": outcome.service_id,
+        "alert_id": outcome.alert_id,
+        "ticket_id": outcome.ticket_id,
+        "severity": event.severity,
+        "summary": event.summary,
+        "occurred_at": _ts(event.occurred_at),
+        "labels": dict(event.labels),
+        "payload": _jsonable(event.raw),
+        "decision": outcome.decision,
+        "reason": outcome.reason,
+    }
+
+
+def _event_from_alert(alert: Row[Any]) -> NormalizedEvent:
+    labels: Mapping[str, str] = alert.labels or {}
+    return NormalizedEvent(
+        action="trigger",
+        summary=alert.summary,
+        severity=alert.severity,
+        dedup_key=alert.dedup_key,
+        labels=dict(labels),
+        annotations=dict(alert.annotations or {}),
+        source=alert.source,
+        service=alert.service_id,
+    )

@@ -1,0 +1,87 @@
+"""Builds the pipeline's Snapshot from the stored configuration, once per version."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from watchkeeper.pipeline.mute import Muter, compile_filter, compile_maintenance, compile_window
+from watchkeeper.pipeline.snapshot import Snapshot, compile_integration, compile_service
+from watchkeeper.storage import config_store
+from watchkeeper.storage.config_store import StoredConfig
+
+# A silence that starts later still belongs to the snapshot; one that ended does not, so the
+# snapshot is also rebuilt when the earliest stored end passes.
+
+
+def build(stored: StoredConfig) -> Snapshot:
+    channel_kinds = {c["id"]: c["kind"] for c in stored.channels}
+    integrations = [
+        compile_integration(spec, channel_kinds.get(spec.get("channel", ""), "automatic"))
+        for spec in stored.integrations
+    ]
+    muters: list[Muter] = [compile_filter(spec) for spec in stored.objects.get("filter", [])]
+    muters.extend(compile_maintenance(s) for s in stored.objects.get("maintenance_window", []))
+    for row in stored.silences:
+        spec = {"id": row["id"], "match": row["matchers"], "comment": row["comment"]}
+        muters.append(
+            compile_window("silence", spec, starts_at=row["starts_at"], ends_at=row["ends_at"])
+        )
+    policies = {p["id"]: p for p in stored.objects.get("escalation_policy", [])}
+    return Snapshot(
+        version=stored.version,
+        integrations_by_key={i.key: i for i in integrations},
+        integrations_by_id={i.id: i for i in integrations},
+        services={s.id: s for s in (compile_service(spec) for spec in stored.services)},
+        channels=channel_kinds,
+        muters=tuple(muters),
+        policies=policies,
+        specs={kind: {str(s["id"]): s for s in specs} for kind, specs in stored.objects.items()},
+    )
+
+
+class SnapshotCache:
+    """The current Snapshot, shared by the ingest edge (key lookups) and the writer."""
+
+    def __init__(self, engine: Engine, clock: Any) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._expires: float = float("inf")
+        self._last_check = 0.0
+
+    @property
+    def current(self) -> Snapshot:
+        snap = self._snapshot
+        if snap is None:
+            with self.engine.connect() as conn:
+                return self.refresh(conn)
+        return snap
+
+    def refresh(self, conn: Connection) -> Snapshot:
+        """Rebuild when the stored version changed or a silence/window ended; else reuse."""
+        now = self.clock.now().timestamp()
+        version = config_store.version(conn)
+        snap = self._snapshot
+        if snap is not None and snap.version == version and now < self._expires:
+            return snap
+        with self._lock:
+            stored = config_store.load(conn, now=now)
+            snap = build(stored)
+            ends = [s["ends_at"] for s in stored.silences]
+            self._expires = min(ends) if ends else float("inf")
+            self._snapshot = snap
+            return snap
+
+    def check_soon(self) -> Snapshot:
+        """On an unknown key at the edge: look again, at most once a second."""
+        mono = time.monotonic()
+        if mono - self._last_check < 1.0 and self._snapshot is not None:
+            return self._snapshot
+        self._last_check = mono
+        with self.engine.connect() as conn:
+            return self.refresh(conn)

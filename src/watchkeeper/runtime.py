@@ -1,0 +1,55 @@
+"""Wires one process: database, configuration snapshots, pipeline, writer and engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from watchkeeper.clock import Clock, SystemClock
+from watchkeeper.pipeline.build import build_pipeline
+from watchkeeper.pipeline.flow import Pipeline
+from watchkeeper.pipeline.snapshots import SnapshotCache
+from watchkeeper.pipeline.ticket import Lifecycle
+from watchkeeper.pipeline.writer import Writer
+from watchkeeper.settings import Settings
+from watchkeeper.storage import migrate
+from watchkeeper.storage.db import open_engine
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    db: Engine
+    snapshots: SnapshotCache
+    pipeline: Pipeline
+    writer: Writer
+    ingest_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self.pipeline.lifecycle
+
+    def now(self) -> float:
+        return self.clock.now().timestamp()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True
+) -> Runtime:
+    clock = clock or SystemClock()
+    db = open_engine(settings.db_url)
+    if migrate_db:
+        migrate.upgrade(db)
+    snapshots = SnapshotCache(db, clock)
+    pipeline = build_pipeline()
+    writer = Writer(db, pipeline, snapshots, clock, max_rows=settings.batch_max_rows)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        db=db,
+        snapshots=snapshots,
+        pipeline=pipeline,
+        writer=writer,
+    )

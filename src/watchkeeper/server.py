@@ -1,0 +1,92 @@
+"""`watchkeeper serve`: one process with a role — API (ingest + management), engine, or both."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import uvicorn
+
+from watchkeeper.api.app import create_app
+from watchkeeper.clock import Clock
+from watchkeeper.config.apply import apply_config
+from watchkeeper.config.load import load_config
+from watchkeeper.engine.loop import Engine, default_modules, engine_owner
+from watchkeeper.runtime import Runtime, build_runtime
+from watchkeeper.settings import Settings
+from watchkeeper.storage.db import ProcessLock, is_sqlite
+
+Role = Literal["api", "engine", "all"]
+log = logging.getLogger("watchkeeper")
+
+
+@dataclass
+class ServeOptions:
+    role: Role = "all"
+    config_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    log_level: str = "info"
+
+
+def apply_file(rt: Runtime, path: Path, *, prune: bool = False) -> dict[str, object]:
+    config = load_config(path.read_text(), source=str(path))
+    with rt.db.begin() as conn:
+        return apply_config(conn, config, prune=prune, now=rt.now()).as_dict()
+
+
+def build_engine(rt: Runtime) -> Engine:
+    return Engine(rt.db, rt.snapshots, rt.clock, default_modules(rt.pipeline, engine_owner()))
+
+
+def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = None) -> None:
+    lock = ProcessLock(settings.db_url) if is_sqlite(settings.db_url) else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        rt = build_runtime(settings, clock=clock)
+        if options.config_file is not None:
+            report = apply_file(rt, options.config_file)
+            log.info("applied %s: %s", options.config_file, report)
+        engine = build_engine(rt) if options.role in ("engine", "all") else None
+        if engine is not None:
+            engine.start(settings.engine_tick_seconds)
+        try:
+            if options.role == "engine":
+                _wait_for_signal()
+            else:
+                _run_http(rt, settings, options)
+        finally:
+            if engine is not None:
+                engine.stop()
+            rt.db.dispose()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_http(rt: Runtime, settings: Settings, options: ServeOptions) -> None:
+    config = uvicorn.Config(
+        create_app(rt),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=options.log_level,
+        access_log=False,
+        ssl_certfile=str(options.tls_cert) if options.tls_cert else None,
+        ssl_keyfile=str(options.tls_key) if options.tls_key else None,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()

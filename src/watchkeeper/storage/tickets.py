@@ -1,0 +1,93 @@
+"""Ticket rows: the grouping lookup, creation under the unique index, state changes, timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from watchkeeper.storage.tables import TICKET_GROUPING, tickets, timeline
+
+_GROUPING = TICKET_GROUPING
+
+
+def get(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row[Any] | None:
+    stmt = select(tickets).where(tickets.c.id == ticket_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
+
+
+def find_grouping(conn: Connection, service_id: str, group_key: str) -> Row[Any] | None:
+    return conn.execute(
+        select(tickets).where(
+            tickets.c.service_id == service_id, tickets.c.group_key == group_key, _GROUPING
+        )
+    ).first()
+
+
+def insert_grouping(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Open a ticket for a group; None when another writer opened it first (re-read)."""
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(tickets)
+    stmt = (
+        ins.values(**values)
+        .on_conflict_do_nothing(index_elements=["service_id", "group_key"], index_where=_GROUPING)
+        .returning(tickets.c.id)
+    )
+    row = conn.execute(stmt).first()
+    return int(row[0]) if row else None
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> int:
+    return int(conn.execute(tickets.insert().values(**values).returning(tickets.c.id)).scalar_one())
+
+
+def update(conn: Connection, ticket_id: int, **values: Any) -> None:
+    conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
+
+
+def add_timeline(
+    conn: Connection,
+    ticket_id: int,
+    *,
+    at: float,
+    kind: str,
+    message: str,
+    actor: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        timeline.insert().values(
+            ticket_id=ticket_id, at=at, kind=kind, actor=actor, message=message, data=data
+        )
+    )
+
+
+def timeline_of(conn: Connection, ticket_id: int) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(timeline).where(timeline.c.ticket_id == ticket_id).order_by(timeline.c.id)
+        ).all()
+    )
+
+
+def search(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    service: str | None = None,
+    severity: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[Row[Any]]:
+    stmt = select(tickets).order_by(tickets.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(tickets.c.status.in_(status))
+    if service is not None:
+        stmt = stmt.where(tickets.c.service_id == service)
+    if severity is not None:
+        stmt = stmt.where(tickets.c.severity == severity)
+    if before_id is not None:
+        stmt = stmt.where(tickets.c.id < before_id)
+    return list(conn.execute(stmt).all())

@@ -1,0 +1,66 @@
+"""The timer table (invariant 6): schedule, cancel and claim due rows under a lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from watchkeeper.storage.tables import timers
+
+
+def schedule(
+    conn: Connection, *, kind: str, ref: str, due_at: float, payload: dict[str, Any] | None = None
+) -> None:
+    """Set (or move) the one timer of (kind, ref)."""
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(timers)
+    stmt = ins.values(kind=kind, ref=ref, due_at=due_at, payload=payload, attempts=0)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "ref"],
+        set_={"due_at": due_at, "payload": payload, "lease_until": None, "lease_owner": None},
+    )
+    conn.execute(stmt)
+
+
+def cancel(conn: Connection, *, kind: str, ref: str) -> None:
+    conn.execute(timers.delete().where(timers.c.kind == kind, timers.c.ref == ref))
+
+
+def get(conn: Connection, *, kind: str, ref: str) -> Row[Any] | None:
+    return conn.execute(select(timers).where(timers.c.kind == kind, timers.c.ref == ref)).first()
+
+
+def claim_due(
+    conn: Connection, *, kind: str, now: float, owner: str, lease: float = 60.0, limit: int = 200
+) -> Sequence[Row[Any]]:
+    """Due timers of one kind, oldest first, leased to `owner` (SKIP LOCKED on PostgreSQL).
+
+    The caller acts and deletes or reschedules each row in the same transaction; a lease only
+    matters when an engine dies mid-transaction on a database without row locks.
+    """
+    stmt = (
+        select(timers)
+        .where(
+            timers.c.kind == kind,
+            timers.c.due_at <= now,
+            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = conn.execute(stmt).all()
+    if rows:
+        conn.execute(
+            timers.update()
+            .where(timers.c.id.in_([r.id for r in rows]))
+            .values(lease_until=now + lease, lease_owner=owner)
+        )
+    return rows
+
+
+def delete(conn: Connection, timer_id: int) -> None:
+    conn.execute(timers.delete().where(timers.c.id == timer_id))
