@@ -148,7 +148,11 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
     except UnicodeDecodeError:
         raise InvalidPayload("form body is not valid UTF-8") from None
     try:
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        return parse_qsl(
+            text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise InvalidPayload("a percent-encoded value is not valid UTF-8") from None
     except ValueError:
         raise InvalidPayload(
             "form body has too many fields", allowed=f"at most {MAX_FORM_FIELDS} fields"
