@@ -123,6 +123,21 @@ def test_custom_details_any_json_value(
     assert event.details == details
 
 
+def test_acknowledge_ignores_a_payload_severity(now: datetime) -> None:
+    body = _encode(
+        {
+            "routing_key": KEY,
+            "event_action": "acknowledge",
+            "dedup_key": "k",
+            "payload": {"severity": "whatever", "summary": "on it"},
+        }
+    )
+
+    [event] = pagerduty.parse(body, None, now=now).events
+
+    assert (event.action, event.summary, event.severity) == ("acknowledge", "on it", "warning")
+
+
 def test_unknown_fields_are_accepted(now: datetime) -> None:
     body = _encode(_trigger(payload={"new_field": {"x": 1}}, future="yes"))
 

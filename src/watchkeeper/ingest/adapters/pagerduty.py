@@ -255,9 +255,10 @@ def _action(value: str | None) -> Action:
 
 
 def _severity(value: str | None, *, required: bool) -> Severity:
-    if value is None and not required:
-        return "warning"
     severity = SEVERITIES.get((value or "").strip().lower())
+    if severity is None and not required:
+        # PagerDuty reads no payload on acknowledge/resolve; neither does a ticket.
+        return "warning"
     if severity is None:
         raise InvalidPayload(
             "required field is missing" if value is None else f"unknown severity {value[:40]!r}",
