@@ -36,7 +36,9 @@ class ServeOptions:
 def apply_file(rt: Runtime, path: Path, *, prune: bool = False) -> dict[str, object]:
     config = load_config(path.read_text(), source=str(path))
     with rt.db.begin() as conn:
-        return apply_config(conn, config, prune=prune, now=rt.now()).as_dict()
+        report = apply_config(conn, config, prune=prune, now=rt.now()).as_dict()
+    rt.snapshots.invalidate()
+    return report
 
 
 def build_engine(rt: Runtime) -> Engine:
@@ -78,6 +80,8 @@ def _run_http(rt: Runtime, settings: Settings, options: ServeOptions) -> None:
         http="httptools",
         log_level=options.log_level,
         access_log=False,
+        proxy_headers=False,
+        server_header=False,
         ssl_certfile=str(options.tls_cert) if options.tls_cert else None,
         ssl_keyfile=str(options.tls_key) if options.tls_key else None,
         timeout_graceful_shutdown=10,

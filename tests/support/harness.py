@@ -34,7 +34,9 @@ class Harness:
     def apply(self, yaml_text: str, *, prune: bool = False) -> dict[str, Any]:
         config = load_config(yaml_text, source="test")
         with self.rt.db.begin() as conn:
-            return apply_config(conn, config, prune=prune, now=self.rt.now()).as_dict()
+            report = apply_config(conn, config, prune=prune, now=self.rt.now()).as_dict()
+        self.rt.snapshots.invalidate()
+        return report
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

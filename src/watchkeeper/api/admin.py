@@ -59,6 +59,7 @@ async def put_config(
         report = apply_config(conn, config, prune=prune, now=rt.now())
         if dry_run:
             conn.rollback()
+    rt.snapshots.invalidate()
     return {**report.as_dict(), "dry_run": dry_run}
 
 

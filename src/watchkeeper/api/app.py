@@ -11,10 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from watchkeeper import __version__
 from watchkeeper.api import admin, health, records, silences, tickets
 from watchkeeper.errors import Problem
+from watchkeeper.ingest.asgi import IngestDispatcher
 from watchkeeper.ingest.edge import IngestEdge
 from watchkeeper.ingest.responses import problem_response
 from watchkeeper.runtime import Runtime
@@ -61,7 +63,7 @@ def management_api(rt: Runtime) -> FastAPI:
     return api
 
 
-def create_app(rt: Runtime, *, start_background: bool = True) -> Starlette:
+def create_app(rt: Runtime, *, start_background: bool = True) -> ASGIApp:
     """`start_background`: run the writer thread (and nothing else) for the app's lifetime."""
 
     @asynccontextmanager
@@ -72,9 +74,10 @@ def create_app(rt: Runtime, *, start_background: bool = True) -> Starlette:
             yield
         finally:
             if start_background:
-                rt.writer.stop()
+                await rt.writer.stop()
 
     edge = IngestEdge(rt)
     app = Starlette(routes=[*edge.routes(), Mount("/", app=management_api(rt))], lifespan=lifespan)
     app.state.runtime = rt
-    return app
+    # Sender paths skip the middleware stack and the router: they are the hot path.
+    return IngestDispatcher(edge, app)

@@ -80,6 +80,7 @@ def add_silence(body: NewSilence, rt: RuntimeDep, who: CallerDep) -> dict[str, A
         )
         config_store.bump(conn, now)
         row = silences_q.get(conn, sid)
+    rt.snapshots.invalidate()
     assert row is not None
     return serialize.silence(row._mapping, now)
 
@@ -95,5 +96,6 @@ def delete_silence(silence_id: str, rt: RuntimeDep, _who: CallerDep) -> dict[str
         config_store.bump(conn, now)
         alerts_q.recheck_muted(conn, now)
         row = silences_q.get(conn, silence_id)
+    rt.snapshots.invalidate()
     assert row is not None
     return serialize.silence(row._mapping, now)

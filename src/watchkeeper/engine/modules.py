@@ -15,7 +15,6 @@ from watchkeeper.pipeline.flow import HEARTBEAT_TIMER, EventSink, Pipeline
 from watchkeeper.pipeline.snapshot import Snapshot
 from watchkeeper.pipeline.ticket import AUTO_RESOLVE_TIMER
 from watchkeeper.storage import alerts as alerts_q
-from watchkeeper.storage import events as events_q
 from watchkeeper.storage import timers as timers_q
 
 
@@ -98,7 +97,7 @@ class Heartbeats:
                 source="watchkeeper",
             )
             self.pipeline.process(conn, snap, integration, missed, now, sink)
-        events_q.insert_many(conn, sink.rows)
+        sink.flush(conn)
         return len(rows)
 
 

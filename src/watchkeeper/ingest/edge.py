@@ -84,7 +84,7 @@ class IngestEdge:
         body: bytes = getattr(request.state, "raw_body", b"")
         sample = body[:2048].decode("utf-8", "replace") if body else None
         remote = request.client.host if request.client else None
-        self.rt.writer.submit_future(
+        self.rt.writer.submit_nowait(
             [RejectionItem(integration_id, problem.status, problem.detail, sample, remote)]
         )
 

@@ -22,6 +22,7 @@ from watchkeeper.pipeline.snapshot import Integration, Service, Snapshot
 from watchkeeper.pipeline.ticket import Lifecycle
 from watchkeeper.storage import alerts as alerts_q
 from watchkeeper.storage import events as events_q
+from watchkeeper.storage import hot
 from watchkeeper.storage import timers as timers_q
 
 HEARTBEAT_TIMER = "heartbeat"
@@ -39,10 +40,37 @@ class Outcome:
 
 @dataclass(slots=True)
 class EventSink:
-    """Event rows of one batch, inserted together when the batch commits."""
+    """What one batch gathers: event rows and repeat counters, written together at its end;
+    the open alerts of its keys, read together at its start."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     idempotency: set[tuple[str, str]] = field(default_factory=set)
+    open: dict[tuple[str, str], dict[str, Any]] | None = None  # None: look each key up
+    touched: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def find_open(self, conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
+        if self.open is not None and (scope, key) in self.open:
+            return self.open[(scope, key)]
+        row = alerts_q.find_open(conn, scope, key)
+        alert = dict(row._mapping) if row is not None else None
+        if self.open is not None and alert is not None:
+            self.open[(scope, key)] = alert
+        return alert
+
+    def opened(self, alert: dict[str, Any]) -> None:
+        if self.open is not None:
+            self.open[(alert["scope"], alert["dedup_key"])] = alert
+
+    def closed(self, alert: dict[str, Any]) -> None:
+        if self.open is not None:
+            self.open.pop((alert["scope"], alert["dedup_key"]), None)
+        self.touched.pop(alert["id"], None)
+
+    def flush(self, conn: Connection) -> None:
+        hot.touch_alerts(conn, self.touched)
+        hot.insert_events(conn, self.rows)
+        self.touched.clear()
+        self.rows.clear()
 
 
 def _ts(value: Any) -> float | None:
@@ -69,6 +97,18 @@ class Pipeline:
         sink: EventSink,
     ) -> Outcome:
         key = dedup_key(event, integration)
+        return self.process_keyed(conn, snap, integration, event, key, now, sink)
+
+    def process_keyed(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        event: NormalizedEvent,
+        key: str,
+        now: float,
+        sink: EventSink,
+    ) -> Outcome:
         outcome = self._decide(conn, snap, integration, event, key, now, sink)
         sink.rows.append(_event_row(integration, event, key, outcome, now))
         return outcome
@@ -89,27 +129,26 @@ class Pipeline:
                 return Outcome("duplicate", key, "this event id was received before")
             sink.idempotency.add(ident)
         if event.kind == "heartbeat":
-            return self._heartbeat(conn, snap, integration, key, now)
-        alert = alerts_q.find_open(conn, integration.id, key)
+            return self._heartbeat(conn, snap, integration, key, now, sink)
+        alert = sink.find_open(conn, integration.id, key)
         if event.action == "resolve":
             if alert is None:
                 return Outcome("ignored", key, "no open alert with this key")
-            self._resolve_alert(conn, snap, alert, now, by=f"integration:{integration.id}")
-            return Outcome("resolved", key, None, alert.id, alert.ticket_id, alert.service_id)
+            by = f"integration:{integration.id}"
+            self._resolve_alert(conn, snap, alert, now, by=by, sink=sink)
+            return _about(alert, "resolved", key, None)
         if event.action == "acknowledge":
             if alert is None:
                 return Outcome("ignored", key, "no open alert with this key")
-            if alert.ticket_id is None:
-                return Outcome(
-                    "ignored", key, "the alert has no ticket", alert.id, None, alert.service_id
-                )
+            if alert["ticket_id"] is None:
+                return _about(alert, "ignored", key, "the alert has no ticket")
             self.lifecycle.acknowledge(
-                conn, ticket_id=alert.ticket_id, actor=f"integration:{integration.id}", now=now
+                conn, ticket_id=alert["ticket_id"], actor=f"integration:{integration.id}", now=now
             )
-            return Outcome("acknowledged", key, None, alert.id, alert.ticket_id, alert.service_id)
+            return _about(alert, "acknowledged", key, None)
         if alert is not None:
-            return self._repeat(conn, snap, integration, event, alert, key, now)
-        return self._new_alert(conn, snap, integration, event, key, now)
+            return self._repeat(conn, snap, integration, event, alert, key, now, sink)
+        return self._new_alert(conn, snap, integration, event, key, now, sink)
 
     def _repeat(
         self,
@@ -117,51 +156,34 @@ class Pipeline:
         snap: Snapshot,
         integration: Integration,
         event: NormalizedEvent,
-        alert: Row[Any],
+        alert: dict[str, Any],
         key: str,
         now: float,
+        sink: EventSink,
     ) -> Outcome:
-        changes: dict[str, Any] = {"event_count": alert.event_count + 1, "last_event_at": now}
-        if event.severity != alert.severity:
-            changes["severity"] = event.severity
-        expires = _expiry(integration, snap.services.get(alert.service_id or ""), event, now)
-        if expires != alert.expires_at:
-            changes["expires_at"] = expires
-            changes["ends_at"] = _ts(event.ends_at)
-        alerts_q.update(conn, alert.id, **changes)
-        if alert.muted_reason is not None:
-            ctx = match_context(event, integration, alert.service_id)
+        """A trigger for an open alert: count it (written at the end of the batch)."""
+        previous = alert["severity"]
+        alert["event_count"] += 1
+        alert["last_event_at"] = now
+        alert["severity"] = event.severity
+        alert["expires_at"] = _expiry(
+            integration, snap.services.get(alert["service_id"] or ""), event, now
+        )
+        alert["ends_at"] = _ts(event.ends_at)
+        sink.touched[alert["id"]] = alert
+        if alert["muted_reason"] is not None:
+            ctx = match_context(event, integration, alert["service_id"])
             decision = mute_stage.decide(snap.muters, ctx, now)
             if decision is None:
                 # the mute has ended while the alert still fires: it converges now
-                ticket_id = self._converge(
-                    conn, snap, {**dict(alert._mapping), **changes}, event, now
-                )
-                return Outcome(
-                    "unmuted",
-                    key,
-                    "the mute no longer applies",
-                    alert.id,
-                    ticket_id,
-                    alert.service_id,
-                )
-            return Outcome("muted", key, decision.reason, alert.id, None, alert.service_id)
-        if (
-            alert.ticket_id is not None
-            and "severity" in changes
-            and RANK[event.severity] > RANK[alert.severity]
-        ):
+                self._converge(conn, snap, alert, event, now)
+                return _about(alert, "unmuted", key, "the mute no longer applies")
+            return _about(alert, "muted", key, decision.reason)
+        if alert["ticket_id"] is not None and RANK[event.severity] > RANK[previous]:
             self.lifecycle.raise_severity(
-                conn, ticket_id=alert.ticket_id, severity=event.severity, now=now
+                conn, ticket_id=alert["ticket_id"], severity=event.severity, now=now
             )
-        return Outcome(
-            "deduplicated",
-            key,
-            "an open alert has this key",
-            alert.id,
-            alert.ticket_id,
-            alert.service_id,
-        )
+        return _about(alert, "deduplicated", key, "an open alert has this key")
 
     def _new_alert(
         self,
@@ -171,6 +193,7 @@ class Pipeline:
         event: NormalizedEvent,
         key: str,
         now: float,
+        sink: EventSink,
     ) -> Outcome:
         routed = route(snap, integration, event)
         decision = mute_stage.decide(snap.muters, routed.ctx, now)
@@ -182,11 +205,16 @@ class Pipeline:
             values.update(muted_reason=decision.reason, muted_until=decision.until)
         alert_id = alerts_q.insert_open(conn, values)
         if alert_id is None:  # another writer opened this key a moment ago
-            existing = alerts_q.find_open(conn, integration.id, key)
-            if existing is None:
+            row = alerts_q.find_open(conn, integration.id, key)
+            if row is None:
                 return Outcome("ignored", key, "the alert was resolved concurrently")
-            return self._repeat(conn, snap, integration, event, existing, key, now)
+            existing = dict(row._mapping)
+            sink.opened(existing)
+            return self._repeat(conn, snap, integration, event, existing, key, now, sink)
         values["id"] = alert_id
+        values["ticket_id"] = None
+        values["muted_reason"] = values.get("muted_reason")
+        sink.opened(values)
         if decision is not None:
             return Outcome("muted", key, decision.reason, alert_id, None, routed.service_id)
         if service is None:
@@ -223,38 +251,57 @@ class Pipeline:
             now=now,
         )
         alerts_q.update(conn, alert["id"], ticket_id=ticket_id, muted_reason=None, muted_until=None)
+        alert.update(ticket_id=ticket_id, muted_reason=None, muted_until=None)
         return ticket_id
 
     def _resolve_alert(
-        self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float, *, by: str
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        alert: dict[str, Any],
+        now: float,
+        *,
+        by: str,
+        sink: EventSink | None = None,
     ) -> None:
+        if sink is not None:
+            if alert["id"] in sink.touched:  # its counters first, then the resolution
+                hot.touch_alerts(conn, {alert["id"]: alert})
+            sink.closed(alert)
         alerts_q.update(
-            conn, alert.id, status="resolved", resolved_at=now, resolved_by=by, expires_at=None
+            conn, alert["id"], status="resolved", resolved_at=now, resolved_by=by, expires_at=None
         )
-        if alert.ticket_id is None:
+        alert.update(status="resolved", resolved_at=now)
+        if alert["ticket_id"] is None:
             return
-        service = snap.services.get(alert.service_id or "")
+        service = snap.services.get(alert["service_id"] or "")
         self.lifecycle.alert_resolved(
             conn,
-            ticket_id=alert.ticket_id,
+            ticket_id=alert["ticket_id"],
             auto_resolve=service.auto_resolve if service else "immediately",
             quiet=service.quiet if service else 0.0,
             now=now,
         )
 
     def _heartbeat(
-        self, conn: Connection, snap: Snapshot, integration: Integration, key: str, now: float
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        integration: Integration,
+        key: str,
+        now: float,
+        sink: EventSink,
     ) -> Outcome:
         if integration.interval:
             timers_q.schedule(
                 conn, kind=HEARTBEAT_TIMER, ref=integration.id, due_at=now + integration.interval
             )
-        alert = alerts_q.find_open(conn, integration.id, key)
+        alert = sink.find_open(conn, integration.id, key)
         if alert is not None:
-            self._resolve_alert(conn, snap, alert, now, by=f"integration:{integration.id}")
-            return Outcome(
-                "resolved", key, "pings resumed", alert.id, alert.ticket_id, alert.service_id
+            self._resolve_alert(
+                conn, snap, alert, now, by=f"integration:{integration.id}", sink=sink
             )
+            return _about(alert, "resolved", key, "pings resumed")
         return Outcome("heartbeat", key, None)
 
     # --- timers the engine fires ---------------------------------------------------------------
@@ -262,7 +309,7 @@ class Pipeline:
     def expire(self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float) -> None:
         """An alert's endsAt passed without a re-send, or its source never resolves."""
         why = "endsAt passed without a re-send" if alert.ends_at else "alert_timeout passed"
-        self._resolve_alert(conn, snap, alert, now, by=f"timeout: {why}")
+        self._resolve_alert(conn, snap, dict(alert._mapping), now, by=f"timeout: {why}")
 
     def mute_ended(self, conn: Connection, snap: Snapshot, alert: Row[Any], now: float) -> None:
         """Re-check a muted alert whose mute may have ended; converge it if nothing mutes it."""
@@ -305,6 +352,10 @@ class Pipeline:
                 "links": _jsonable(list(change.links)) or [],
             },
         )
+
+
+def _about(alert: dict[str, Any], decision: str, key: str, reason: str | None) -> Outcome:
+    return Outcome(decision, key, reason, alert["id"], alert["ticket_id"], alert["service_id"])
 
 
 def _expiry(

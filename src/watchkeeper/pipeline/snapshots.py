@@ -53,6 +53,12 @@ class SnapshotCache:
         self._snapshot: Snapshot | None = None
         self._expires: float = float("inf")
         self._last_check = 0.0
+        self._checked_at = 0.0  # monotonic time of the last version query
+        self._stale = True
+
+    def invalidate(self) -> None:
+        """This process changed the configuration: look again before the next use."""
+        self._stale = True
 
     @property
     def current(self) -> Snapshot:
@@ -62,11 +68,26 @@ class SnapshotCache:
                 return self.refresh(conn)
         return snap
 
-    def refresh(self, conn: Connection) -> Snapshot:
-        """Rebuild when the stored version changed or a silence/window ended; else reuse."""
+    def refresh(self, conn: Connection, *, max_age: float = 0.0) -> Snapshot:
+        """Rebuild when the stored version changed or a silence/window ended; else reuse.
+
+        `max_age`: skip the version query when it ran less than this many seconds ago and
+        nothing in this process changed the configuration (the writer's hot path); another
+        process's change is then seen within `max_age`.
+        """
         now = self.clock.now().timestamp()
-        version = config_store.version(conn)
         snap = self._snapshot
+        mono = time.monotonic()
+        if (
+            snap is not None
+            and not self._stale
+            and mono - self._checked_at < max_age
+            and now < self._expires
+        ):
+            return snap
+        version = config_store.version(conn)
+        self._checked_at = mono
+        self._stale = False
         if snap is not None and snap.version == version and now < self._expires:
             return snap
         with self._lock:

@@ -1,18 +1,19 @@
-"""Group commit (invariant 2): one writer thread commits whatever is waiting in one transaction.
+"""Group commit (invariant 2): the writer commits whatever is waiting in one transaction.
 
-Whenever the writer is free it takes everything queued (up to a row cap) and commits it at
-once, so batches grow with load and an idle system adds no wait. A submission's future is
-completed only after its transaction committed: that is what a 2xx means (invariant 1).
+The writer is a task on the server's event loop. Whenever it is free it takes everything
+queued (up to a row cap) and commits it at once, blocking the loop meanwhile: requests that
+arrive during a commit form the next batch, so batches grow with load and an idle system adds
+no wait — and no thread hand-off or lock contention sits on the hot path. A submission's
+future is completed only after its transaction committed: that is what a 2xx means
+(invariant 1).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections import deque
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -22,10 +23,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from watchkeeper.clock import Clock
 from watchkeeper.domain.event import ChangeEvent, NormalizedEvent
 from watchkeeper.errors import Problem, Unavailable
+from watchkeeper.pipeline.dedup import dedup_key
 from watchkeeper.pipeline.flow import EventSink, Outcome, Pipeline
 from watchkeeper.pipeline.snapshot import Integration
 from watchkeeper.pipeline.snapshots import SnapshotCache
-from watchkeeper.storage import events as events_q
+from watchkeeper.storage import hot
 from watchkeeper.storage import rejections as rejections_q
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,13 @@ class RejectionItem:
 Item = EventItem | ChangeItem | RejectionItem
 
 
+Result = list[Outcome | None]
+
+
 @dataclass(slots=True)
 class _Submission:
     items: list[Item]
-    future: Future[list[Outcome | None]] = field(default_factory=Future)
+    waiter: asyncio.Future[Result] | None = None  # None: nobody waits (rejection counts)
 
 
 class Writer:
@@ -77,75 +82,94 @@ class Writer:
         self.clock = clock
         self.max_rows = max_rows
         self._queue: deque[_Submission] = deque()
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.batches = 0
         self.committed_items = 0
 
     # --- producers ---------------------------------------------------------------------------
 
-    def submit_future(self, items: list[Item]) -> Future[list[Outcome | None]]:
-        sub = _Submission(items)
-        with self._cond:
-            if self._stopping:
-                sub.future.set_exception(Unavailable("the server is shutting down"))
-                return sub.future
-            self._queue.append(sub)
-            self._cond.notify()
-        return sub.future
-
-    async def submit(self, items: list[Item]) -> list[Outcome | None]:
+    async def submit(self, items: list[Item]) -> Result:
         """Resolves when the items are committed; raises Unavailable when they cannot be."""
-        return await asyncio.wrap_future(self.submit_future(items))
+        if self._wake is None:  # no writer task (tests, tools): commit inline
+            return self.submit_wait(items)
+        if self._stopping:
+            raise Unavailable("the server is shutting down")
+        waiter: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Submission(items, waiter))
+        self._wake.set()
+        return await waiter
 
-    def submit_wait(self, items: list[Item], timeout: float = 60.0) -> list[Outcome | None]:
-        if self._thread is None:  # no writer thread (tests, CLI): commit inline
-            return self._commit_batch([_Submission(items)])[0]
-        return self.submit_future(items).result(timeout)
+    def submit_nowait(self, items: list[Item]) -> None:
+        """Queue items nobody waits for (rejection counts); inline without a writer task."""
+        if self._wake is None:
+            self.submit_wait(items)
+            return
+        if not self._stopping:
+            self._queue.append(_Submission(items))
+            self._wake.set()
 
-    # --- the writer thread ---------------------------------------------------------------
+    def submit_wait(self, items: list[Item]) -> Result:
+        """Commit now, in the caller's thread (engine modules, tools, tests)."""
+        result = self._commit_or_isolate([_Submission(items)])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    # --- the writer task ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="watchkeeper-writer", daemon=True)
-        self._thread.start()
+        """Start the writer task on the running event loop (the server's lifespan)."""
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        if self._task is not None:
+            await self._task
+        self._wake = None
+        self._task = None
 
     def _take(self) -> list[_Submission]:
-        with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
-            batch: list[_Submission] = []
-            rows = 0
-            while self._queue and (not batch or rows + len(self._queue[0].items) <= self.max_rows):
-                sub = self._queue.popleft()
-                batch.append(sub)
-                rows += len(sub.items)
-            return batch
+        batch: list[_Submission] = []
+        rows = 0
+        while self._queue and (not batch or rows + len(self._queue[0].items) <= self.max_rows):
+            sub = self._queue.popleft()
+            batch.append(sub)
+            rows += len(sub.items)
+        return batch
 
-    def _run(self) -> None:
+    async def _run(self) -> None:
+        assert self._wake is not None
         while True:
-            batch = self._take()
-            if not batch:
-                return  # stopping and drained
-            try:
-                results = self._commit_batch(batch)
-            except Exception:  # noqa: BLE001 - every submission must be answered
-                results = [self._commit_alone(sub) for sub in batch]
-                for sub, result in zip(batch, results, strict=True):
-                    if isinstance(result, BaseException):
-                        sub.future.set_exception(result)
-                    else:
-                        sub.future.set_result(result)
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
                 continue
-            for sub, outcome in zip(batch, results, strict=True):
-                sub.future.set_result(outcome)
+            batch = self._take()
+            results = self._commit_or_isolate(batch)
+            for sub, result in zip(batch, results, strict=True):
+                if sub.waiter is None or sub.waiter.done():
+                    continue  # nobody waits, or the client went away
+                if isinstance(result, BaseException):
+                    sub.waiter.set_exception(result)
+                else:
+                    sub.waiter.set_result(result)
+            # let the loop read the requests that arrived meanwhile: they form the next batch
+            await asyncio.sleep(0)
+
+    def _commit_or_isolate(self, batch: list[_Submission]) -> list[Result | BaseException]:
+        try:
+            return list(self._commit_batch(batch))
+        except Exception:  # noqa: BLE001 - every submission must be answered
+            # one bad submission must not fail its neighbours: commit each on its own
+            return [self._commit_alone(sub) for sub in batch]
 
     def _commit_alone(self, sub: _Submission) -> list[Outcome | None] | BaseException:
         try:
@@ -168,20 +192,41 @@ class Writer:
         now = self.clock.now().timestamp()
         results: list[list[Outcome | None]] = []
         with self.engine.begin() as conn:
-            snap = self.snapshots.refresh(conn)
-            sink = EventSink()
-            for sub in batch:
-                results.append([self._one(conn, snap, item, now, sink) for item in sub.items])
-            events_q.insert_many(conn, sink.rows)
+            snap = self.snapshots.refresh(conn, max_age=1.0)
+            keyed = [
+                [
+                    (item, dedup_key(item.event, item.integration))
+                    if isinstance(item, EventItem)
+                    else (item, "")
+                    for item in sub.items
+                ]
+                for sub in batch
+            ]
+            sink = EventSink(
+                open=hot.open_alerts(
+                    conn,
+                    (
+                        (item.integration.id, key)
+                        for sub in keyed
+                        for item, key in sub
+                        if isinstance(item, EventItem)
+                    ),
+                )
+            )
+            for sub in keyed:
+                results.append([self._one(conn, snap, item, key, now, sink) for item, key in sub])
+            sink.flush(conn)
         self.batches += 1
         self.committed_items += sum(len(s.items) for s in batch)
         return results
 
     def _one(
-        self, conn: Connection, snap: Any, item: Item, now: float, sink: EventSink
+        self, conn: Connection, snap: Any, item: Item, key: str, now: float, sink: EventSink
     ) -> Outcome | None:
         if isinstance(item, EventItem):
-            return self.pipeline.process(conn, snap, item.integration, item.event, now, sink)
+            return self.pipeline.process_keyed(
+                conn, snap, item.integration, item.event, key, now, sink
+            )
         if isinstance(item, ChangeItem):
             self.pipeline.process_change(conn, snap, item.integration, item.change, now)
             return None
