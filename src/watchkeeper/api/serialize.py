@@ -12,7 +12,7 @@ def iso(value: float | None) -> str | None:
     return isoformat(from_epoch(value)) if value is not None else None
 
 
-def ticket(row: Mapping[str, Any]) -> dict[str, Any]:
+def ticket(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "title": row["title"],
@@ -50,7 +50,7 @@ def ticket(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def alert(row: Mapping[str, Any]) -> dict[str, Any]:
+def alert(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "status": row["status"],
@@ -83,7 +83,7 @@ def alert(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def event(row: Mapping[str, Any], *, with_payload: bool = False) -> dict[str, Any]:
+def event(row: Mapping[Any, Any], *, with_payload: bool = False) -> dict[str, Any]:
     out = {
         "id": row["id"],
         "received_at": iso(row["received_at"]),
@@ -108,7 +108,7 @@ def event(row: Mapping[str, Any], *, with_payload: bool = False) -> dict[str, An
     return out
 
 
-def timeline_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+def timeline_entry(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "at": iso(row["at"]),
         "kind": row["kind"],
@@ -118,7 +118,7 @@ def timeline_entry(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def silence(row: Mapping[str, Any], now: float) -> dict[str, Any]:
+def silence(row: Mapping[Any, Any], now: float) -> dict[str, Any]:
     ends = row["expired_at"] or row["ends_at"]
     state = "expired" if ends <= now else ("pending" if row["starts_at"] > now else "active")
     return {

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -52,7 +52,7 @@ def serve(
 ) -> None:
     """Run the server (ingest, API, engine) on SQLite or PostgreSQL."""
     from watchkeeper.errors import Problem
-    from watchkeeper.server import ServeOptions
+    from watchkeeper.server import Role, ServeOptions
     from watchkeeper.server import serve as run
 
     if role not in ("api", "engine", "all"):
@@ -66,8 +66,12 @@ def serve(
     )
     settings = from_env(db_url=db, host=host, port=port)
     options = ServeOptions(
-        role=role, config_file=config, tls_cert=tls_cert, tls_key=tls_key, log_level=log_level
-    )  # type: ignore[arg-type]
+        role=cast("Role", role),
+        config_file=config,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        log_level=log_level,
+    )
     try:
         run(settings, options)
     except Problem as exc:
@@ -229,4 +233,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    sys.exit(0)

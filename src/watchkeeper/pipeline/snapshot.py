@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from watchkeeper.config.durations import parse_duration
-from watchkeeper.domain.expressions import compile_expression
+from watchkeeper.domain.expressions import EvalContext, compile_expression
 from watchkeeper.domain.matchers import compile_matchers, parse_matchers
 from watchkeeper.domain.templates import Template, compile_template
 
@@ -80,7 +80,7 @@ def compile_predicate(spec: Mapping[str, Any]) -> tuple[Predicate, str]:
     expression = spec.get("expression")
     if expression:
         expr = compile_expression(str(expression))
-        parts.append(expr)
+        parts.append(lambda ctx: expr(cast("EvalContext", ctx)))
         text.append(str(expression))
     if not parts:
         return (lambda _ctx: True), "always"

@@ -323,3 +323,83 @@ api_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
 )
+
+# --- on-call response: notifications and their delivery attempts ---------------------------
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("level", Integer, nullable=False),  # -1: not an escalation step (updates, bundles)
+    Column("user_id", String(128), nullable=False),
+    Column("contact_id", String(128), nullable=False),
+    Column("contact_type", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # page | update | bundle
+    Column("delivery_id", String(64), nullable=False, unique=True),
+    # pending | sent | failed | cancelled | bundled
+    Column("status", String(16), nullable=False),
+    Column("paging", Boolean, nullable=False),  # counts as an interruption (QUALITY.md layer 2)
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("sent_at", Float, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    Column("time_zone", String(64), nullable=True),  # the person's zone when it was sent
+    Column("hour_class", String(8), nullable=True),  # business | off | sleep, stamped at send
+    Column("bundle_id", BigInteger, nullable=True),  # the bundle that carried it
+    Column("detail", JSON, nullable=True),
+    # each notification is recorded once, even with several engines (invariant 6)
+    UniqueConstraint("ticket_id", "round", "level", "user_id", "contact_id", "kind"),
+    Index("ix_notifications_ticket", "ticket_id"),
+    Index("ix_notifications_user_sent", "user_id", "sent_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("notification_id", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("retry_at", Float, nullable=True),
+    Column("engine", String(64), nullable=True),
+    Index("ix_deliveries_notification", "notification_id"),
+)
+
+# run-time schedule overrides and swaps (made through the API; `apply` leaves them alone)
+schedule_overrides = Table(
+    "schedule_overrides",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("schedule_id", String(128), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_schedule_overrides_schedule", "schedule_id"),
+)
+
+# secret feed URLs (iCal) per schedule or user; revocable
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # schedule | user
+    Column("ref", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+# per (policy, level) round-robin position
+round_robin = Table(
+    "round_robin",
+    metadata,
+    Column("policy_id", String(128), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("position", Integer, nullable=False),
+)
