@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,3 +66,26 @@ def module_servers(
         yield started
     finally:
         started.stop_all()
+
+
+_REPORT = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def e2e_report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Add a line to the summary printed at the end of the run (counts of a stress test)."""
+    lines = request.config.stash.setdefault(_REPORT, [])
+
+    def add(line: str) -> None:
+        print(line)  # also in the test's captured output
+        lines.append(f"{request.node.nodeid}: {line}")
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT, [])
+    if lines:
+        terminalreporter.section("end-to-end counts")
+        for line in lines:
+            terminalreporter.write_line(line)
