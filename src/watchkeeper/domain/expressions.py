@@ -20,6 +20,7 @@ class EvalContext(TypedDict):
     severity: str
     source: str
     service: str
+    integration: str
     details: Mapping[str, Any]
 
 
@@ -56,6 +57,7 @@ def eval_context(
     severity: str | None = None,
     source: str | None = None,
     service: str | None = None,
+    integration: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> EvalContext:
     """A complete context; build it once per event and evaluate many expressions on it."""
@@ -66,11 +68,14 @@ def eval_context(
         "severity": severity or "",
         "source": source or "",
         "service": service or "",
+        "integration": integration or "",
         "details": dict(details or {}),
     }
 
 
-def event_context(event: NormalizedEvent, *, service: str | None = None) -> EvalContext:
+def event_context(
+    event: NormalizedEvent, *, integration: str | None = None, service: str | None = None
+) -> EvalContext:
     """The context for one normalized event; `service` defaults to the one it names."""
     return eval_context(
         labels=event.labels,
@@ -79,6 +84,7 @@ def event_context(event: NormalizedEvent, *, service: str | None = None) -> Eval
         severity=event.severity,
         source=event.source,
         service=service if service is not None else event.service,
+        integration=integration,
         details=event.details,
     )
 

@@ -14,6 +14,7 @@ CONTEXT = eval_context(
     severity="critical",
     source="prometheus",
     service="payments",
+    integration="prometheus-main",
     details={"count": 7, "region": "eu"},
 )
 
@@ -29,6 +30,7 @@ TRUE_FALSE_CASES = [
     ("details.count > 5", True),
     ('details.region == "us"', False),
     ('service == "payments" || source == "grafana"', True),
+    ('integration == "prometheus-main"', True),
     ('labels.exists(k, k == "env")', True),
     ('annotations.runbook.endsWith("/payments")', True),
     ("size(labels) == 2", True),
@@ -91,8 +93,9 @@ def test_comprehension_variables_are_not_unknown_names() -> None:
 
 def test_event_context_fills_every_variable() -> None:
     event = NormalizedEvent(action="trigger", summary="x", labels={"env": "prod"})
-    context = event_context(event)
+    context = event_context(event, integration="am")
     assert context["source"] == "" and context["service"] == "" and context["details"] == {}
+    assert context["integration"] == "am"
     assert compile_expression('labels.env == "prod" && source == ""')(context) is True
 
 
