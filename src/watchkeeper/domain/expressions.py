@@ -25,6 +25,9 @@ class EvalContext(TypedDict):
 
 
 VARIABLES: Final[tuple[str, ...]] = tuple(EvalContext.__annotations__)
+_EMPTY: Final[dict[str, Any]] = {
+    name: {} if name in ("labels", "annotations", "details") else "" for name in VARIABLES
+}
 
 # Functions the CEL runtime provides natively (cel-rust core spec); the package's extra
 # string/list helpers need a per-call Context and are not offered.
@@ -93,11 +96,14 @@ class Expression:
     """A compiled condition. Calling it gives a bool; a run that cannot give one (an error,
     a missing map key, a non-bool result) gives False and is counted and reported."""
 
-    __slots__ = ("_execute", "failures", "last_failure", "on_failure", "source")
+    __slots__ = ("_execute", "_names", "failures", "last_failure", "on_failure", "source")
 
-    def __init__(self, source: str, program: Any, on_failure: FailureHook | None) -> None:
+    def __init__(
+        self, source: str, program: Any, names: tuple[str, ...], on_failure: FailureHook | None
+    ) -> None:
         self.source = source
         self._execute: Callable[[Any], Any] = program.execute
+        self._names = names
         self.on_failure = on_failure
         self.failures = 0
         self.last_failure: str | None = None
@@ -107,8 +113,11 @@ class Expression:
 
     def explain(self, context: EvalContext) -> tuple[bool, str | None]:
         """The result and, when it is False for want of a bool, why (for "why not paged?")."""
+        # The runtime converts every variable it is given on each call: hand it only the
+        # ones the expression reads (a large `details` would otherwise cost on every rule).
+        variables = {name: context.get(name, _EMPTY[name]) for name in self._names}
         try:
-            value = self._execute(context)
+            value = self._execute(variables)
         except KeyError as exc:
             problem = f"no such key {exc}; test optional keys with has(), e.g. has(labels.env)"
             return False, self._failed(problem)
@@ -171,7 +180,8 @@ def compile_expression(source: str, *, on_failure: FailureHook | None = None) ->
             f" available: {', '.join(sorted(FUNCTIONS))}"
         )
     _check_gives_bool(source, program)
-    return Expression(source, program, on_failure)
+    names = tuple(name for name in VARIABLES if name in program.variables())
+    return Expression(source, program, names, on_failure)
 
 
 def _check_gives_bool(source: str, program: Any) -> None:

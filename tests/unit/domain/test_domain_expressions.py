@@ -102,3 +102,9 @@ def test_event_context_fills_every_variable() -> None:
 def test_equality_by_source() -> None:
     assert compile_expression("true") == compile_expression("true")
     assert str(compile_expression("true")) == "true"
+
+
+def test_a_partial_context_reads_missing_variables_as_empty() -> None:
+    expression = compile_expression('labels.env == "prod" && summary == "" && !has(details.x)')
+    assert expression({"labels": {"env": "prod"}}) is True  # type: ignore[typeddict-item]
+    assert expression.failures == 0
