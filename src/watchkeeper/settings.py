@@ -25,6 +25,13 @@ class Settings:
     smtp_password: str | None = None
     smtp_tls: SmtpTls = "starttls"
     smtp_from: str = "watchkeeper@localhost"
+    # HTTP gateways for SMS and voice calls (JSON POST; the token goes in Authorization)
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    voice_gateway_url: str | None = None
+    voice_gateway_token: str | None = None
+    # how long an engine owns a notification it is sending; another engine retries it after
+    delivery_lease_seconds: float = 30.0
     batch_max_rows: int = 2000
     engine_tick_seconds: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -59,6 +66,11 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings
         "smtp_password": get("SMTP_PASSWORD"),
         "smtp_tls": tls,
         "smtp_from": get("SMTP_FROM") or "watchkeeper@localhost",
+        "sms_gateway_url": get("SMS_GATEWAY_URL"),
+        "sms_gateway_token": get("SMS_GATEWAY_TOKEN"),
+        "voice_gateway_url": get("VOICE_GATEWAY_URL"),
+        "voice_gateway_token": get("VOICE_GATEWAY_TOKEN"),
+        "delivery_lease_seconds": float(get("DELIVERY_LEASE") or 30.0),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ def readyz(rt: RuntimeDep) -> dict[str, Any]:
     try:
         with rt.db.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         raise Unavailable(f"database unreachable: {type(exc).__name__}") from None
     return {"status": "ready", "config_version": rt.snapshots.current.version}
 
@@ -76,9 +76,8 @@ def metrics(rt: RuntimeDep) -> str:
         'Payloads rejected, per integration ("" for unknown keys).',
     )
     for row in rejected:
-        lines.append(
-            f'watchkeeper_rejected_payloads_total{{integration="{_escape(row.integration_id)}"}} {row.count}'
-        )
+        label = _escape(row.integration_id)
+        lines.append(f'watchkeeper_rejected_payloads_total{{integration="{label}"}} {row.count}')
     family("watchkeeper_tickets", "gauge", "Tickets by status.")
     for status, count in open_tickets:
         lines.append(f'watchkeeper_tickets{{status="{status}"}} {count}')

@@ -211,9 +211,8 @@ def token_create(
     """Create a token (needs an admin token in WATCHKEEPER_TOKEN)."""
     t = call("POST", "/api/v1/tokens", json={"user": user, "name": name, "admin": admin})
     out.print(t["token"])
-    err.print(
-        f"token {t['id']} for {t['user'] or 'no user'}{' (admin)' if t['admin'] else ''}: shown once"
-    )
+    who = t["user"] or "no user"
+    err.print(f"token {t['id']} for {who}{' (admin)' if t['admin'] else ''}: shown once")
 
 
 @app.command()

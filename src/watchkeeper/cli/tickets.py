@@ -62,9 +62,8 @@ def show(ticket_id: int, as_json: JsonOpt = False) -> None:
     if as_json:
         out.print_json(json.dumps(t))
         return
-    out.print(
-        f"[bold]#{t['id']} {t['title']}[/bold]  [{t['status']}] {t['severity']}  service {t['service']}"
-    )
+    head = f"[bold]#{t['id']} {t['title']}[/bold]  [{t['status']}] {t['severity']}"
+    out.print(f"{head}  service {t['service']}")
     for name in (
         "impact_start",
         "detected",

@@ -85,7 +85,7 @@ class Engine:
                 self.tick()
             except DBAPIError as exc:
                 log.warning("engine tick failed (database): %s", exc)
-            except Exception:  # noqa: BLE001 - the loop must survive one bad row
+            except Exception:
                 log.exception("engine tick failed")
             self._wake.wait(interval)
             self._wake.clear()

@@ -176,7 +176,7 @@ class Pipeline:
             decision = mute_stage.decide(snap.muters, ctx, now)
             if decision is None:
                 # the mute has ended while the alert still fires: it converges now
-                self._converge(conn, snap, alert, event, now)
+                self._converge(conn, snap, _full(conn, alert), event, now)
                 return _about(alert, "unmuted", key, "the mute no longer applies")
             return _about(alert, "muted", key, decision.reason)
         if alert["ticket_id"] is not None and RANK[event.severity] > RANK[previous]:
@@ -352,6 +352,16 @@ class Pipeline:
                 "links": _jsonable(list(change.links)) or [],
             },
         )
+
+
+def _full(conn: Connection, alert: dict[str, Any]) -> dict[str, Any]:
+    """A prefetched (slim) alert with every column, for the slow paths that need them."""
+    if "channel_kind" in alert:
+        return alert
+    row = alerts_q.get(conn, alert["id"])
+    if row is not None:
+        alert.update({k: v for k, v in row._mapping.items() if k not in alert})
+    return alert
 
 
 def _about(alert: dict[str, Any], decision: str, key: str, reason: str | None) -> Outcome:

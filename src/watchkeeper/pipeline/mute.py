@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
 from watchkeeper.pipeline.snapshot import Predicate, compile_predicate
 

@@ -91,7 +91,12 @@ def compile_predicate(spec: Mapping[str, Any]) -> tuple[Predicate, str]:
 
 
 def _template(value: Any) -> Template | None:
+    """Titles are cut; keys keep a hash of what was cut, so two long keys never merge."""
     return compile_template(str(value)) if value else None
+
+
+def _key_template(value: Any) -> Template | None:
+    return compile_template(str(value), overflow="hash") if value else None
 
 
 def _seconds(value: Any) -> float | None:
@@ -116,8 +121,8 @@ def compile_integration(spec: Mapping[str, Any], channel_kind: str) -> Integrati
         channel_id=spec["channel"],
         channel_kind=channel_kind,
         service_id=spec.get("service"),
-        dedup=_template(spec.get("dedup")),
-        group_by=_template(spec.get("group_by")),
+        dedup=_key_template(spec.get("dedup")),
+        group_by=_key_template(spec.get("group_by")),
         title=_template(spec.get("title")),
         routes=tuple(routes),
         alert_timeout=_seconds(spec.get("alert_timeout")),
@@ -135,6 +140,6 @@ def compile_service(spec: Mapping[str, Any]) -> Service:
         auto_resolve=str(auto.get("mode") or "immediately"),
         quiet=_seconds(auto.get("quiet")) or 0.0,
         alert_timeout=_seconds(spec.get("alert_timeout")),
-        group_by=_template(spec.get("group_by")),
+        group_by=_key_template(spec.get("group_by")),
         escalation_policy=spec.get("escalation_policy"),
     )

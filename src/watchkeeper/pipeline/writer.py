@@ -167,7 +167,7 @@ class Writer:
     def _commit_or_isolate(self, batch: list[_Submission]) -> list[Result | BaseException]:
         try:
             return list(self._commit_batch(batch))
-        except Exception:  # noqa: BLE001 - every submission must be answered
+        except Exception:
             # one bad submission must not fail its neighbours: commit each on its own
             return [self._commit_alone(sub) for sub in batch]
 
@@ -184,7 +184,7 @@ class Writer:
             return Problem("the event could not be stored", status=500, title="Internal error")
         except Problem as exc:
             return exc
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("submission failed")
             return Problem("the event could not be stored", status=500, title="Internal error")
 

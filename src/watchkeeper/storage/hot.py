@@ -9,9 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select, tuple_
-
-from watchkeeper.storage.tables import ALERT_FIRING, alerts
+from sqlalchemy import Connection
 
 _json = msgspec.json.Encoder()
 
@@ -65,23 +63,49 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, params)
 
 
+# What the repeat path needs of an open alert; the rest is read only when a slow path needs it.
+SLIM_COLUMNS = (
+    "id",
+    "scope",
+    "dedup_key",
+    "ticket_id",
+    "service_id",
+    "integration_id",
+    "severity",
+    "muted_reason",
+    "event_count",
+    "last_event_at",
+    "expires_at",
+    "ends_at",
+)
+
+
 def open_alerts(
     conn: Connection, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """The firing alerts of many (scope, dedup key) pairs, in one query per 500 keys."""
-    wanted = list(dict.fromkeys(keys))
+    """The firing alerts of many (scope, dedup key) pairs: one index search per scope and
+    up to 400 keys (`scope = ? AND dedup_key IN (...)` seeks the partial unique index, where
+    a row-value IN would scan it).
+
+    Rows are slim (no JSON columns); slow paths read the rest when they need it.
+    """
+    by_scope: dict[str, list[str]] = {}
+    for scope, key in dict.fromkeys(keys):
+        by_scope.setdefault(scope, []).append(key)
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        stmt = select(alerts).where(
-            ALERT_FIRING, tuple_(alerts.c.scope, alerts.c.dedup_key).in_(chunk)
-        )
-        if conn.dialect.name == "postgresql":
-            # lock them for this batch: a concurrent resolve waits, then sees our update
-            stmt = stmt.with_for_update()
-        for row in conn.execute(stmt):
-            alert = dict(row._mapping)
-            found[(alert["scope"], alert["dedup_key"])] = alert
+    m = _mark(conn)
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    for scope, wanted in by_scope.items():
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            # the literal condition lets SQLite use the partial unique index
+            sql = (
+                f"SELECT {', '.join(SLIM_COLUMNS)} FROM alerts WHERE status = 'firing' "
+                f"AND scope = {m} AND dedup_key IN ({', '.join([m] * len(chunk))}){lock}"
+            )
+            for row in conn.exec_driver_sql(sql, (scope, *chunk)):
+                alert = dict(zip(SLIM_COLUMNS, row, strict=True))
+                found[(alert["scope"], alert["dedup_key"])] = alert
     return found
 
 
