@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from watchkeeper.oncall.durations import parse_duration
+from watchkeeper.config.durations import parse_duration
 from watchkeeper.oncall.wall_clock import local_instant
 
 DAY_NAMES: Final[tuple[str, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,7 +37,9 @@ class InvalidSchedule(ValueError):
 
 
 def parse_wall_time(value: object, field: str) -> time:
-    """A local time of day written "HH:MM" (00:00 to 23:59)."""
+    """A local time of day written "HH:MM" (00:00 to 23:59), or a naive time from Python callers."""
+    if isinstance(value, time) and value.tzinfo is None:
+        return value.replace(fold=0)
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 18:00 as the base-60 number 1080.
         raise InvalidSchedule(field, f'expected a quoted "HH:MM" string, got the number {value}')
@@ -109,11 +111,14 @@ def parse_zone(value: object, field: str) -> ZoneInfo:
 
 
 def parse_length(value: object, field: str) -> timedelta:
-    """A positive duration such as "12h"."""
-    try:
-        length = parse_duration(value) if isinstance(value, str) else None
-    except ValueError as error:
-        raise InvalidSchedule(field, str(error)) from None
-    if length is None or length <= timedelta():
+    """A positive duration such as "12h" (the configuration's one duration syntax)."""
+    if isinstance(value, timedelta):
+        length = value
+    else:
+        try:
+            length = parse_duration(value) if isinstance(value, str | int) else timedelta()
+        except ValueError as error:
+            raise InvalidSchedule(field, str(error)) from None
+    if length <= timedelta():
         raise InvalidSchedule(field, f'expected a positive duration such as "12h", got {value!r}')
     return length

@@ -125,13 +125,15 @@ Override = AddOverride | ReplaceOverride | RemoveOverride | SwapOverride
 class Schedule:
     """Who is on duty when. Later layers win where they have someone; overrides apply in order.
 
-    Override instants are timezone-aware (UTC after parsing).
+    Override instants are timezone-aware (UTC after parsing). `name` is for people (calendar
+    titles); parsing defaults it to the id.
     """
 
     id: str
     time_zone: ZoneInfo
     layers: tuple[Layer, ...]
     overrides: tuple[Override, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)

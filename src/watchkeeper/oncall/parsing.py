@@ -32,21 +32,21 @@ _ALL_DAYS = frozenset(range(7))
 
 
 def parse_schedule(data: object, *, path: str = "") -> Schedule:
-    """A Schedule from `{id, time_zone, layers, overrides}`; InvalidSchedule names the bad field.
+    """A Schedule from `{id, name, time_zone, layers, overrides}`; InvalidSchedule names the field.
 
     `path` prefixes every field in errors, e.g. "schedules[2]".
     """
-    fields = _mapping(data, path, required=("id", "time_zone", "layers"), optional=("overrides",))
-    schedule_id = fields["id"]
-    if not isinstance(schedule_id, str) or not schedule_id.strip():
-        raise InvalidSchedule(
-            _join(path, "id"), f"expected a non-empty string, got {schedule_id!r}"
-        )
+    fields = _mapping(
+        data, path, required=("id", "time_zone", "layers"), optional=("name", "overrides")
+    )
+    schedule_id = _text(fields["id"], _join(path, "id"))
+    name = _text(fields["name"], _join(path, "name")) if "name" in fields else schedule_id
     zone = parse_zone(fields["time_zone"], _join(path, "time_zone"))
     layers = _list(fields["layers"], _join(path, "layers"))
     overrides = _list(fields.get("overrides", []), _join(path, "overrides"))
     return Schedule(
         id=schedule_id,
+        name=name,
         time_zone=zone,
         layers=tuple(
             _layer(item, f"{_join(path, 'layers')}[{index}]") for index, item in enumerate(layers)
@@ -172,6 +172,12 @@ def _mapping(
 def _list(value: object, path: str) -> list[object]:
     if not isinstance(value, list):
         raise InvalidSchedule(path, f"expected a list, got {value!r}")
+    return value
+
+
+def _text(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSchedule(path, f"expected a non-empty string, got {value!r}")
     return value
 
 

@@ -46,6 +46,7 @@ def test_the_issue_example_parses_into_domain_types() -> None:
     (data,) = yaml.safe_load(ISSUE_EXAMPLE)["schedules"]
     schedule = parse_schedule(data)
     assert schedule.id == "payments-primary"
+    assert schedule.name == "payments-primary"  # no name given: the id stands in
     assert schedule.time_zone == ZoneInfo("America/New_York")
     assert schedule.layers == (
         Layer(
@@ -72,8 +73,26 @@ def test_the_issue_example_parses_into_domain_types() -> None:
             {"type": "weekly", "handoff": "9:05", "start": date(2026, 3, 2)},
             Rotation("weekly", time(9, 5), date(2026, 3, 2)),
         ),
+        (
+            {"type": "custom", "length": "1d12h", "handoff": "00:00", "start": "2026-03-01"},
+            Rotation("custom", time(0), date(2026, 3, 1), timedelta(hours=36)),
+        ),
+        (
+            {
+                "type": "custom",
+                "length": timedelta(hours=6),
+                "handoff": time(6, 30),
+                "start": date(2026, 3, 1),
+            },
+            Rotation("custom", time(6, 30), date(2026, 3, 1), timedelta(hours=6)),
+        ),
     ],
-    ids=["custom-with-length", "yaml-date-and-one-digit-hour"],
+    ids=[
+        "custom-with-length",
+        "yaml-date-and-one-digit-hour",
+        "length-in-two-units",
+        "python-values-from-a-dumped-model",
+    ],
 )
 def test_rotations(rotation: dict[str, Any], expected: Rotation) -> None:
     data = {"id": "s", "time_zone": "UTC", "layers": [{"rotation": rotation, "users": ["a"]}]}
@@ -124,16 +143,31 @@ def broken(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
 DELETE = object()
 ROTATION = ("layers", 0, "rotation")
 RESTRICTION = ("layers", 0, "restrictions", 0)
+CUSTOM = {"type": "custom", "handoff": "09:00", "start": "2026-03-01"}
 
 ERRORS = [
     (("id",), "", "id", "non-empty string"),
+    (("name",), 42, "name", "non-empty string"),
     (("time_zone",), "Mars/Olympus_Mons", "time_zone", "unknown time zone"),
     (("time_zone",), "../../etc/passwd", "time_zone", "unknown time zone"),
     (("layers",), DELETE, "layers", "required"),
-    (("layer",), [], "layer", "unknown field; allowed: id, time_zone, layers, overrides"),
+    (("layer",), [], "layer", "unknown field; allowed: id, time_zone, layers, name, overrides"),
     ((*ROTATION, "type"), "monthly", "layers[0].rotation.type", "allowed: hourly, daily"),
     ((*ROTATION, "type"), "custom", "layers[0].rotation.length", "required for a custom"),
     ((*ROTATION, "length"), "2d", "layers[0].rotation.length", "only for type custom"),
+    (("layers", 0, "rotation"), {**CUSTOM, "length": "1.5h"}, "layers[0].rotation.length", "1h30m"),
+    (
+        ("layers", 0, "rotation"),
+        {**CUSTOM, "length": "0s"},
+        "layers[0].rotation.length",
+        "positive",
+    ),
+    (
+        ("layers", 0, "rotation"),
+        {**CUSTOM, "length": 12},
+        "layers[0].rotation.length",
+        "needs a unit",
+    ),
     ((*ROTATION, "handoff"), "9am", "layers[0].rotation.handoff", '"HH:MM"'),
     ((*ROTATION, "handoff"), "24:00", "layers[0].rotation.handoff", '"HH:MM"'),
     ((*ROTATION, "handoff"), 540, "layers[0].rotation.handoff", "quoted"),
@@ -153,6 +187,7 @@ ERRORS = [
 ]
 ERROR_IDS = [
     "empty-id",
+    "name-not-text",
     "unknown-zone",
     "zone-path-traversal",
     "missing-layers",
@@ -160,6 +195,9 @@ ERROR_IDS = [
     "unknown-rotation-type",
     "custom-without-length",
     "length-on-a-daily-rotation",
+    "length-with-a-fraction",
+    "length-zero",
+    "length-a-bare-number",
     "handoff-not-hh-mm",
     "handoff-24-00",
     "handoff-read-by-yaml-as-a-number",
@@ -189,6 +227,11 @@ def test_bad_input_names_the_field(
     assert reason in caught.value.reason
     assert str(caught.value).startswith(f"schedules[0].{field}: ")
     assert isinstance(caught.value, ValueError)
+
+
+def test_a_display_name_is_kept() -> None:
+    data = example() | {"name": "Payments (primary)"}
+    assert parse_schedule(data).name == "Payments (primary)"
 
 
 def test_a_schedule_that_is_not_a_mapping() -> None:
