@@ -16,6 +16,7 @@ from watchkeeper.clock import Clock
 from watchkeeper.config.apply import apply_config
 from watchkeeper.config.load import load_config
 from watchkeeper.engine.loop import Engine, default_modules, engine_owner
+from watchkeeper.engine.retention import EventRetention
 from watchkeeper.runtime import Runtime, build_runtime
 from watchkeeper.settings import Settings
 from watchkeeper.storage.db import ProcessLock, is_sqlite
@@ -42,7 +43,9 @@ def apply_file(rt: Runtime, path: Path, *, prune: bool = False) -> dict[str, obj
 
 
 def build_engine(rt: Runtime) -> Engine:
-    return Engine(rt.db, rt.snapshots, rt.clock, default_modules(rt.pipeline, engine_owner()))
+    modules = default_modules(rt.pipeline, engine_owner())
+    modules.append(EventRetention(rt.settings.event_retention_days))
+    return Engine(rt.db, rt.snapshots, rt.clock, modules)
 
 
 def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = None) -> None:

@@ -34,6 +34,7 @@ class Settings:
     delivery_lease_seconds: float = 30.0
     batch_max_rows: int = 2000
     engine_tick_seconds: float = 1.0
+    event_retention_days: float = 0.0  # 0 keeps raw events for ever
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from tests.support.harness import Harness, running
+
 from watchkeeper.storage import tables
 
 T = tables.tickets.c
@@ -148,3 +148,18 @@ def test_quiet_period_before_auto_resolve(wk: Harness) -> None:
     assert wk.tickets()[0].status == "triggered"
     wk.advance(2 * 60)
     assert wk.tickets()[0].status == "resolved"
+
+
+def test_raw_events_are_pruned_by_age_and_alerts_and_tickets_are_kept(wk: Harness) -> None:
+    from watchkeeper.engine.retention import EventRetention
+
+    wk.generic(summary="old", dedup="old", service="cart")
+    wk.clock.advance(3 * 86400)
+    wk.generic(summary="new", dedup="new", service="cart")
+    retention = EventRetention(days=2)
+    with wk.rt.db.begin() as conn:
+        pruned = retention.update_all(conn, wk.rt.snapshots.current, wk.rt.now())
+    assert pruned == 1
+    assert [e.dedup_key for e in wk.events()] == ["new"]
+    # three days apart: the second alert is past max_group_age (24 h) and opened its own ticket
+    assert len(wk.alerts()) == 2 and len(wk.tickets()) == 2
