@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -79,13 +80,30 @@ class IngestEdge:
             found = self.rt.snapshots.check_soon().integrations_by_key.get(key)
         return found
 
-    def _reject(self, request: Request, integration_id: str, problem: Problem) -> None:
-        """Count the rejection (never awaited: a 4xx is not an acknowledgement)."""
+    def _reject(
+        self,
+        request: Request,
+        integration_id: str,
+        problem: Problem,
+        *,
+        status: int | None = None,
+        secret: str | None = None,
+    ) -> None:
+        """Count the rejection (never awaited: a 4xx is not an acknowledgement). `status` is
+        the one the sender saw, when its API's error shape differs from the problem's;
+        `secret` (a key carried in the body) is blanked out of the sample."""
         body: bytes = getattr(request.state, "raw_body", b"")
-        sample = body[:2048].decode("utf-8", "replace") if body else None
+        sample = body[: 2048 + 256].decode("utf-8", "replace") if body else None
+        if sample and secret:
+            sample = sample.replace(secret, "<routing_key>")
+        sample = sample[:2048] if sample else None
         remote = request.client.host if request.client else None
         self.rt.writer.submit_nowait(
-            [RejectionItem(integration_id, problem.status, problem.detail, sample, remote)]
+            [
+                RejectionItem(
+                    integration_id, status or problem.status, problem.detail, sample, remote
+                )
+            ]
         )
 
     async def _commit(self, integration: Integration, parsed: Parsed) -> list[Outcome | None]:
@@ -111,9 +129,10 @@ class IngestEdge:
         try:
             return await work()
         except Problem as problem:
+            response = render(problem)
             if problem.status < 500:
-                self._reject(request, integration_id, problem)
-            return render(problem)
+                self._reject(request, integration_id, problem, status=response.status_code)
+            return response
 
     # --- /integrations/{key}/{format} ---------------------------------------------------------
 
@@ -187,7 +206,12 @@ class IngestEdge:
             return await work()
         except Problem as problem:
             if problem.status < 500:
-                self._reject(request, integration_id, problem)
+                # An invalid event with a valid routing key counts for its integration.
+                key = _routing_key_of(getattr(request.state, "raw_body", b""))
+                found = self._integration(key) if key else None
+                if integration_id == UNKNOWN and found is not None and found.type == "pagerduty":
+                    integration_id = found.id
+                self._reject(request, integration_id, problem, secret=key)
             return render(problem)
 
     # --- Alertmanager API v2 ---------------------------------------------------------------
@@ -273,6 +297,16 @@ def _opsgenie_render(request_id: str) -> Callable[[Problem], Response]:
         return json_response(body, status=422)
 
     return render
+
+
+def _routing_key_of(body: bytes) -> str | None:
+    """The `routing_key` of a PagerDuty body that failed validation, if it has one."""
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return None
+    key = data.get("routing_key") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key else None
 
 
 def _brief(outcome: Outcome) -> dict[str, Any]:
