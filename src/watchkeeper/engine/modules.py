@@ -97,7 +97,7 @@ class Heartbeats:
                 source="watchkeeper",
             )
             self.pipeline.process(conn, snap, integration, missed, now, sink)
-        sink.flush(conn)
+        sink.flush(conn, self.pipeline.lifecycle, now)
         return len(rows)
 
 

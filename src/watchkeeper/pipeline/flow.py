@@ -47,10 +47,17 @@ class EventSink:
     idempotency: set[tuple[str, str]] = field(default_factory=set)
     open: dict[tuple[str, str], dict[str, Any]] | None = None  # None: look each key up
     touched: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # tickets found or opened in this batch, by (service, group key), and what joined them
+    groups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    joined: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    assigned: dict[int, int] = field(default_factory=dict)  # alert id -> ticket id
+    absent: set[tuple[str, str]] = field(default_factory=set)  # prefetched, not open
 
     def find_open(self, conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
         if self.open is not None and (scope, key) in self.open:
             return self.open[(scope, key)]
+        if (scope, key) in self.absent:
+            return None  # the batch's prefetch found no open alert with this key
         row = alerts_q.find_open(conn, scope, key)
         alert = dict(row._mapping) if row is not None else None
         if self.open is not None and alert is not None:
@@ -58,15 +65,28 @@ class EventSink:
         return alert
 
     def opened(self, alert: dict[str, Any]) -> None:
+        self.absent.discard((alert["scope"], alert["dedup_key"]))
         if self.open is not None:
             self.open[(alert["scope"], alert["dedup_key"])] = alert
 
     def closed(self, alert: dict[str, Any]) -> None:
         if self.open is not None:
             self.open.pop((alert["scope"], alert["dedup_key"]), None)
+            self.absent.add((alert["scope"], alert["dedup_key"]))
         self.touched.pop(alert["id"], None)
 
-    def flush(self, conn: Connection) -> None:
+    def settle(self, conn: Connection, lifecycle: Lifecycle, now: float) -> None:
+        """Write what converged so far (alerts' tickets, joins): before any step that counts a
+        ticket's alerts, and at the end of the batch."""
+        hot.assign_tickets(conn, self.assigned)
+        self.assigned.clear()
+        for ticket_id, alerts in self.joined.items():
+            lifecycle.join_alerts(conn, ticket_id=ticket_id, alerts=alerts, now=now)
+        self.joined.clear()
+        self.groups.clear()
+
+    def flush(self, conn: Connection, lifecycle: Lifecycle, now: float) -> None:
+        self.settle(conn, lifecycle, now)
         hot.touch_alerts(conn, self.touched)
         hot.insert_events(conn, self.rows)
         self.touched.clear()
@@ -176,7 +196,7 @@ class Pipeline:
             decision = mute_stage.decide(snap.muters, ctx, now)
             if decision is None:
                 # the mute has ended while the alert still fires: it converges now
-                self._converge(conn, snap, _full(conn, alert), event, now)
+                self._converge(conn, snap, _full(conn, alert), event, now, sink)
                 return _about(alert, "unmuted", key, "the mute no longer applies")
             return _about(alert, "muted", key, decision.reason)
         if alert["ticket_id"] is not None and RANK[event.severity] > RANK[previous]:
@@ -203,7 +223,7 @@ class Pipeline:
         values = _alert_values(integration, event, key, routed, service, now)
         if decision is not None:
             values.update(muted_reason=decision.reason, muted_until=decision.until)
-        alert_id = alerts_q.insert_open(conn, values)
+        alert_id = hot.insert_alert(conn, values)
         if alert_id is None:  # another writer opened this key a moment ago
             row = alerts_q.find_open(conn, integration.id, key)
             if row is None:
@@ -219,7 +239,7 @@ class Pipeline:
             return Outcome("muted", key, decision.reason, alert_id, None, routed.service_id)
         if service is None:
             return Outcome("unrouted", key, routed.reason, alert_id)
-        ticket_id = self._converge(conn, snap, values, event, now)
+        ticket_id = self._converge(conn, snap, values, event, now, sink)
         return Outcome("converged", key, routed.reason, alert_id, ticket_id, routed.service_id)
 
     def _converge(
@@ -229,7 +249,10 @@ class Pipeline:
         alert: dict[str, Any],
         event: NormalizedEvent,
         now: float,
+        sink: EventSink | None = None,
     ) -> int | None:
+        """Find or open the ticket of the alert's (service, group key) and join it. Within a
+        batch, the ticket is looked up once and its joins are written together (`settle`)."""
         service = snap.services.get(alert.get("service_id") or "")
         if service is None:
             return None
@@ -241,16 +264,39 @@ class Pipeline:
                 template.render(template_context(event, integration, service.id)) or service.id
             )
         policy = snap.policies.get(service.escalation_policy or "")
-        ticket_id, _opened = self.lifecycle.open_or_join(
-            conn,
-            service_id=service.id,
-            group_key=group_key,
-            max_group_age=service.max_group_age,
-            alert=alert,
-            policy=policy,
-            now=now,
-        )
-        alerts_q.update(conn, alert["id"], ticket_id=ticket_id, muted_reason=None, muted_until=None)
+        if sink is None:
+            ticket_id, _opened = self.lifecycle.open_or_join(
+                conn,
+                service_id=service.id,
+                group_key=group_key,
+                max_group_age=service.max_group_age,
+                alert=alert,
+                policy=policy,
+                now=now,
+            )
+            alerts_q.update(
+                conn, alert["id"], ticket_id=ticket_id, muted_reason=None, muted_until=None
+            )
+        else:
+            ticket = sink.groups.get((service.id, group_key))
+            opened = False
+            if ticket is None:
+                ticket, opened = self.lifecycle.find_or_open(
+                    conn,
+                    service_id=service.id,
+                    group_key=group_key,
+                    max_group_age=service.max_group_age,
+                    alert=alert,
+                    policy=policy,
+                    now=now,
+                )
+                sink.groups[(service.id, group_key)] = ticket
+            ticket_id = int(ticket["id"])
+            if not opened:
+                sink.joined.setdefault(ticket_id, []).append(alert)
+            if alert.get("muted_reason") is not None:
+                alerts_q.update(conn, alert["id"], muted_reason=None, muted_until=None)
+            sink.assigned[alert["id"]] = ticket_id
         alert.update(ticket_id=ticket_id, muted_reason=None, muted_until=None)
         return ticket_id
 
@@ -268,6 +314,8 @@ class Pipeline:
             if alert["id"] in sink.touched:  # its counters first, then the resolution
                 hot.touch_alerts(conn, {alert["id"]: alert})
             sink.closed(alert)
+            # what converged earlier in the batch counts before the ticket's alerts are counted
+            sink.settle(conn, self.lifecycle, now)
         alerts_q.update(
             conn, alert["id"], status="resolved", resolved_at=now, resolved_by=by, expires_at=None
         )

@@ -41,11 +41,36 @@ class Lifecycle:
         policy: dict[str, Any] | None,
         now: float,
     ) -> tuple[int, bool]:
-        """The ticket open for grouping of (service, group key), opened if there is none.
+        """The ticket open for grouping of (service, group key) joined by `alert`, or opened by
+        it. Returns (ticket id, whether it was opened now)."""
+        ticket, opened = self.find_or_open(
+            conn,
+            service_id=service_id,
+            group_key=group_key,
+            max_group_age=max_group_age,
+            alert=alert,
+            policy=policy,
+            now=now,
+        )
+        if not opened:
+            self.join_alerts(conn, ticket_id=ticket["id"], alerts=[alert], now=now)
+        return int(ticket["id"]), opened
 
-        Returns (ticket id, whether it was opened now). A ticket whose last alert is older than
-        `max_group_age` leaves the grouping index first (invariant 3).
-        """
+    def find_or_open(
+        self,
+        conn: Connection,
+        *,
+        service_id: str,
+        group_key: str,
+        max_group_age: float,
+        alert: dict[str, Any],
+        policy: dict[str, Any] | None,
+        now: float,
+    ) -> tuple[dict[str, Any], bool]:
+        """The ticket open for grouping of (service, group key), or a new one opened by `alert`
+        (which then counts as its first alert). The caller joins alerts to a found ticket with
+        `join_alerts`. A ticket whose last alert is older than `max_group_age` leaves the
+        grouping index first (invariant 3)."""
         for _ in range(3):
             current = tickets_q.find_grouping(conn, service_id, group_key)
             if current is not None and current.last_alert_at + max_group_age <= now:
@@ -60,8 +85,7 @@ class Lifecycle:
                 )
                 current = None
             if current is not None:
-                self._join(conn, current, alert, now)
-                return int(current.id), False
+                return dict(current._mapping), False
             values = _new_ticket(service_id, group_key, alert, policy, now)
             ticket_id = tickets_q.insert_grouping(conn, values)
             if ticket_id is None:
@@ -71,41 +95,57 @@ class Lifecycle:
                 ticket_id,
                 at=now,
                 kind="opened",
-                message=f"opened by alert {alert['id']} from {alert['channel_id'] or 'manual'}"
-                f": {alert['summary']}",
-                data={"alert_id": alert["id"], "channel": alert["channel_id"]},
+                message=f"opened by {alert['channel_id'] or 'manual'} alert "
+                f"{alert['dedup_key']}: {alert['summary']}",
+                data={"dedup_key": alert["dedup_key"], "channel": alert["channel_id"]},
             )
             ticket = {**values, "id": ticket_id}
             for listener in self.listeners:
                 listener.opened(conn, ticket, now)
-            return ticket_id, True
+            return ticket, True
         raise Conflict(f"could not open or join a ticket for {service_id}/{group_key}")
 
-    def _join(self, conn: Connection, ticket: Row[Any], alert: dict[str, Any], now: float) -> None:
+    def join_alerts(
+        self, conn: Connection, *, ticket_id: int, alerts: list[dict[str, Any]], now: float
+    ) -> None:
+        """Alerts joined an open ticket: one update, one timeline entry and one word to the
+        listeners however many joined (a storm is one line, not ten thousand)."""
+        ticket = tickets_q.get(conn, ticket_id, for_update=True)
+        if ticket is None or not alerts:
+            return
         changes: dict[str, Any] = {
             "last_alert_at": now,
-            "alert_count": ticket.alert_count + 1,
+            "alert_count": ticket.alert_count + len(alerts),
             "updated_at": now,
         }
         if ticket.severity_set_by is None:
-            sev = highest(ticket.severity, alert["severity"])
+            sev = ticket.severity
+            for alert in alerts:
+                sev = highest(sev, alert["severity"])
             if sev != ticket.severity:
                 changes["severity"] = sev
-        if alert["channel_kind"] == "automatic" and ticket.first_automatic_at is None:
+        if ticket.first_automatic_at is None and any(
+            a["channel_kind"] == "automatic" for a in alerts
+        ):
             changes["first_automatic_at"] = now
-        if alert["starts_at"] < ticket.impact_start:
-            changes["impact_start"] = alert["starts_at"]
-        tickets_q.update(conn, ticket.id, **changes)
-        timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket.id))
+        earliest = min(a["starts_at"] for a in alerts)
+        if earliest < ticket.impact_start:
+            changes["impact_start"] = earliest
+        tickets_q.update(conn, ticket_id, **changes)
+        timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket_id))
+        first = alerts[0]
+        message = f"alert {first['id']} joined: {first['summary']}"
+        if len(alerts) > 1:
+            message = f"{len(alerts)} alerts joined: {first['summary']} (+{len(alerts) - 1} more)"
         tickets_q.add_timeline(
             conn,
-            ticket.id,
+            ticket_id,
             at=now,
             kind="alert_joined",
-            message=f"alert {alert['id']} joined: {alert['summary']}",
-            data={"alert_id": alert["id"], "severity": alert["severity"]},
+            message=message,
+            data={"alert_ids": [a["id"] for a in alerts[:50]], "count": len(alerts)},
         )
-        self._tell(conn, ticket.id, "alert_joined", now, None)
+        self._tell(conn, ticket_id, "alert_joined", now, None)
 
     def raise_severity(
         self, conn: Connection, *, ticket_id: int, severity: str, now: float

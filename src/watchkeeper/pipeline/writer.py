@@ -202,20 +202,17 @@ class Writer:
                 ]
                 for sub in batch
             ]
-            sink = EventSink(
-                open=hot.open_alerts(
-                    conn,
-                    (
-                        (item.integration.id, key)
-                        for sub in keyed
-                        for item, key in sub
-                        if isinstance(item, EventItem)
-                    ),
-                )
-            )
+            wanted = {
+                (item.integration.id, key)
+                for sub in keyed
+                for item, key in sub
+                if isinstance(item, EventItem)
+            }
+            found = hot.open_alerts(conn, wanted)
+            sink = EventSink(open=found, absent=wanted - found.keys())
             for sub in keyed:
                 results.append([self._one(conn, snap, item, key, now, sink) for item, key in sub])
-            sink.flush(conn)
+            sink.flush(conn, self.pipeline.lifecycle, now)
         self.batches += 1
         self.committed_items += sum(len(s.items) for s in batch)
         return results

@@ -37,6 +37,12 @@ _JSON_COLUMNS = frozenset({"labels", "payload"})
 _TOUCH_COLUMNS = ("event_count", "last_event_at", "severity", "expires_at", "ends_at")
 
 
+def _cursor(conn: Connection) -> Any:
+    """A driver cursor inside the connection's transaction: no statement compilation, no
+    result processing (these statements are fixed strings run thousands of times a second)."""
+    return conn.connection.cursor()
+
+
 def _placeholders(conn: Connection, n: int) -> str:
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     return ", ".join([mark] * n)
@@ -60,7 +66,7 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     params = [
         tuple(_encode(r[c]) if c in _JSON_COLUMNS else r[c] for c in _EVENT_COLUMNS) for r in rows
     ]
-    conn.exec_driver_sql(sql, params)
+    _cursor(conn).executemany(sql, params)
 
 
 # What the repeat path needs of an open alert; the rest is read only when a slow path needs it.
@@ -103,7 +109,9 @@ def open_alerts(
                 f"SELECT {', '.join(SLIM_COLUMNS)} FROM alerts WHERE status = 'firing' "
                 f"AND scope = {m} AND dedup_key IN ({', '.join([m] * len(chunk))}){lock}"
             )
-            for row in conn.exec_driver_sql(sql, (scope, *chunk)):
+            cur = _cursor(conn)
+            cur.execute(sql, (scope, *chunk))
+            for row in cur.fetchall():
                 alert = dict(zip(SLIM_COLUMNS, row, strict=True))
                 found[(alert["scope"], alert["dedup_key"])] = alert
     return found
@@ -119,4 +127,59 @@ def touch_alerts(conn: Connection, alerts_by_id: dict[int, dict[str, Any]]) -> N
     params = [
         (*(a[c] for c in _TOUCH_COLUMNS), alert_id) for alert_id, a in sorted(alerts_by_id.items())
     ]
-    conn.exec_driver_sql(sql, params)
+    _cursor(conn).executemany(sql, params)
+
+
+_ALERT_COLUMNS = (
+    "scope",
+    "dedup_key",
+    "status",
+    "integration_id",
+    "channel_id",
+    "channel_kind",
+    "service_id",
+    "severity",
+    "summary",
+    "title",
+    "source",
+    "labels",
+    "annotations",
+    "details",
+    "links",
+    "route_reason",
+    "muted_reason",
+    "muted_until",
+    "event_count",
+    "starts_at",
+    "first_event_at",
+    "last_event_at",
+    "ends_at",
+    "expires_at",
+)
+_ALERT_JSON = frozenset({"labels", "annotations", "details", "links"})
+
+
+def insert_alert(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Open an alert; None when another writer opened the same key first (then re-read)."""
+    m = _mark(conn)
+    sql = (
+        f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
+        f"VALUES ({', '.join([m] * len(_ALERT_COLUMNS))}) "
+        "ON CONFLICT (scope, dedup_key) WHERE status = 'firing' DO NOTHING RETURNING id"
+    )
+    params = tuple(
+        _encode(values.get(c)) if c in _ALERT_JSON else values.get(c) for c in _ALERT_COLUMNS
+    )
+    cur = _cursor(conn)
+    cur.execute(sql, params)
+    row = cur.fetchone()
+    return int(row[0]) if row else None
+
+
+def assign_tickets(conn: Connection, ticket_of: dict[int, int]) -> None:
+    """Point alerts at the tickets they converged into (one executemany per batch)."""
+    if not ticket_of:
+        return
+    m = _mark(conn)
+    sql = f"UPDATE alerts SET ticket_id = {m} WHERE id = {m}"
+    _cursor(conn).executemany(sql, [(t, a) for a, t in sorted(ticket_of.items())])
