@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from tests.support.processes import Servers
-
-PG_ADMIN_URL = os.environ.get(
-    "WATCHKEEPER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-_names = itertools.count()
-
-
-def _pg_admin(sql: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        admin.dispose()
+from tests.support.processes import Servers, scratch_database
 
 
 @pytest.fixture
@@ -44,16 +27,9 @@ def module_db_url(
 ) -> Iterator[str]:
     """Like `db_url`, for one server shared by the tests of a module (a server takes seconds
     to start): a SQLite file, or a fresh PostgreSQL database cloned from the template."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'watchkeeper.db'}"
-        return
-    template = request.getfixturevalue("pg_template")
-    name = f"wk_e2e_{os.getpid()}_{next(_names)}"
-    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    template = request.getfixturevalue("pg_template") if request.param == "postgresql" else None
+    with scratch_database(request.param, tmp_path_factory.mktemp("db"), template) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

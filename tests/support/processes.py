@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import signal
 import socket
@@ -22,10 +23,42 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789"
+PG_ADMIN_URL = os.environ.get(
+    "WATCHKEEPER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 SHOP = Path(__file__).parent / "shop.yaml"
 READY_TIMEOUT = 60.0
+
+
+_scratch = itertools.count()
+
+
+def _pg_admin(sql: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str, directory: Path, pg_template: str | None = None) -> Iterator[str]:
+    """A database for a group of tests: a SQLite file in `directory`, or a PostgreSQL database
+    cloned from `pg_template` (the migrated template of tests/conftest.py), dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'watchkeeper.db'}"
+        return
+    assert kind == "postgresql" and pg_template, kind
+    name = f"wk_scratch_{os.getpid()}_{next(_scratch)}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def free_port() -> int:
