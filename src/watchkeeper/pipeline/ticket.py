@@ -131,8 +131,12 @@ class Lifecycle:
         earliest = min(a["starts_at"] for a in alerts)
         if earliest < ticket.impact_start:
             changes["impact_start"] = earliest
+        if ticket.mitigated_at is not None:
+            # impact resumed before the ticket resolved: it is no longer mitigated, and the
+            # quiet period (if one was running) starts again when these alerts resolve
+            changes["mitigated_at"] = None
+            timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket_id))
         tickets_q.update(conn, ticket_id, **changes)
-        timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket_id))
         first = alerts[0]
         message = f"alert {first['id']} joined: {first['summary']}"
         if len(alerts) > 1:
@@ -145,7 +149,7 @@ class Lifecycle:
             message=message,
             data={"alert_ids": [a["id"] for a in alerts[:50]], "count": len(alerts)},
         )
-        self._tell(conn, ticket_id, "alert_joined", now, None)
+        self._tell(conn, ticket_id, "alert_joined", now, None, {**ticket._mapping, **changes})
 
     def raise_severity(
         self, conn: Connection, *, ticket_id: int, severity: str, now: float
@@ -224,7 +228,9 @@ class Lifecycle:
         ticket_id = tickets_q.insert(conn, values)
         message = f"opened by hand by {actor}" + (f": {description}" if description else "")
         tickets_q.add_timeline(conn, ticket_id, at=now, kind="opened", actor=actor, message=message)
-        ticket = {**values, "id": ticket_id}
+        row = tickets_q.get(conn, ticket_id)
+        assert row is not None
+        ticket = dict(row._mapping)
         for listener in self.listeners:
             listener.opened(conn, ticket, now)
         return ticket
@@ -437,18 +443,26 @@ class Lifecycle:
         tickets_q.update(conn, ticket.id, **values)
         message = event + (f": {note}" if note else "")
         tickets_q.add_timeline(conn, ticket.id, at=now, kind=event, actor=actor, message=message)
-        self._tell(conn, ticket.id, event, now, actor)
+        self._tell(conn, ticket.id, event, now, actor, {**ticket._mapping, **values})
         return {**dict(ticket._mapping), **values}
 
     def _tell(
-        self, conn: Connection, ticket_id: int, event: str, now: float, actor: str | None
+        self,
+        conn: Connection,
+        ticket_id: int,
+        event: str,
+        now: float,
+        actor: str | None,
+        ticket: dict[str, Any] | None = None,
     ) -> None:
+        """Tell the listeners; `ticket` is the row as it now stands, when the caller has it."""
         if not self.listeners:
             return
-        row = tickets_q.get(conn, ticket_id)
-        if row is None:
-            return
-        ticket = dict(row._mapping)
+        if ticket is None:
+            row = tickets_q.get(conn, ticket_id)
+            if row is None:
+                return
+            ticket = dict(row._mapping)
         for listener in self.listeners:
             listener.changed(conn, ticket, event, now, actor)
 

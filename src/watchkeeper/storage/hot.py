@@ -183,3 +183,14 @@ def assign_tickets(conn: Connection, ticket_of: dict[int, int]) -> None:
     m = _mark(conn)
     sql = f"UPDATE alerts SET ticket_id = {m} WHERE id = {m}"
     _cursor(conn).executemany(sql, [(t, a) for a, t in sorted(ticket_of.items())])
+
+
+def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, str, Any]) -> None:
+    """(ticket id, at, kind, actor, message, data) on a ticket's timeline."""
+    m = _mark(conn)
+    sql = (
+        "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
+        f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
+    )
+    *head, data = entry
+    _cursor(conn).execute(sql, (*head, _encode(data)))

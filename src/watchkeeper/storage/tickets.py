@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from watchkeeper.storage import hot
 from watchkeeper.storage.tables import TICKET_GROUPING, tickets, timeline
 
 _GROUPING = TICKET_GROUPING
@@ -57,11 +58,8 @@ def add_timeline(
     actor: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    conn.execute(
-        timeline.insert().values(
-            ticket_id=ticket_id, at=at, kind=kind, actor=actor, message=message, data=data
-        )
-    )
+    # a fixed statement on the driver cursor: timelines are written on the ingest hot path
+    hot.insert_timeline(conn, (ticket_id, at, kind, actor, message, data))
 
 
 def timeline_of(conn: Connection, ticket_id: int) -> list[Row[Any]]:
