@@ -186,14 +186,22 @@ def form_object(
     return out
 
 
+_OFFSET_THEN_Z = re.compile(r"[+-]\d\d:\d\dZ$")
+
+
 def parse_time(value: str | None, field: str) -> datetime | None:
     """RFC 3339 / ISO 8601 to an aware UTC datetime; a time without offset is taken as UTC.
     None, "" and Go's zero time (0001-01-01T00:00:00Z, "not set") give None."""
     if value is None or not value.strip():
         return None
     allowed = "an RFC 3339 timestamp such as 2026-03-02T09:00:00Z"
+    text = value.strip()
+    if _OFFSET_THEN_Z.search(text):
+        # "...+00:00Z": an offset and a Z both, as some clients (the PagerDuty Python client's
+        # isoformat() + "Z") send; the offset says it all
+        text = text[:-1]
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         parsed = parsed.astimezone(UTC)
