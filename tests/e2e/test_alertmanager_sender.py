@@ -250,7 +250,7 @@ def test_api_v2_alert_resolves_when_its_ends_at_passes_without_a_resend(
         assert len(matching) == 1, matching
         return dict(matching[0])
 
-    send([once, {**kept, "endsAt": rfc3339(now + timedelta(seconds=4))}])
+    send([once, {**kept, "endsAt": rfc3339(now + timedelta(seconds=15))}])
     [ticket] = tickets_of(server, "payments-api")
     assert ticket["status"] == "triggered" and ticket["severity"] == "critical"
     assert alert_named("QueueBacklog")["status"] == "firing"
@@ -260,7 +260,7 @@ def test_api_v2_alert_resolves_when_its_ends_at_passes_without_a_resend(
     deadline = time.monotonic() + 20
     while alert_named("QueueBacklog")["status"] == "firing":
         assert time.monotonic() < deadline, "QueueBacklog did not resolve after its endsAt"
-        send([{**kept, "endsAt": rfc3339(datetime.now(UTC) + timedelta(seconds=4))}])
+        send([{**kept, "endsAt": rfc3339(datetime.now(UTC) + timedelta(seconds=15))}])
         time.sleep(0.5)  # the re-send cadence of this fake Prometheus, not an assertion
     resolved = alert_named("QueueBacklog")
     assert resolved["resolved_at"] is not None
