@@ -236,6 +236,9 @@ tickets = Table(
     Column("false_alarm", Boolean, nullable=False, server_default=text("false")),
     Column("escalation_count", Integer, nullable=False, server_default=text("0")),
     Column("round", Integer, nullable=False, server_default=text("1")),
+    # where escalation stands: the last level paged (0-based) and the pass through the policy
+    Column("escalation_level", Integer, nullable=True),
+    Column("escalation_pass", Integer, nullable=False, server_default=text("0")),
     Column("assignee", String(128), nullable=True),
     Column("responders", JSON, nullable=False),
     Column("policy", JSON, nullable=True),  # the escalation policy frozen at open (invariant 7)
@@ -332,7 +335,8 @@ notifications = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("ticket_id", BigInteger, nullable=False),
     Column("round", Integer, nullable=False),
-    Column("level", Integer, nullable=False),  # -1: not an escalation step (updates, bundles)
+    # the level paged (0-based); an update has a negative one (-alert count: one per joined alert)
+    Column("level", Integer, nullable=False),
     Column("user_id", String(128), nullable=False),
     Column("contact_id", String(128), nullable=False),
     Column("contact_type", String(16), nullable=False),
@@ -349,11 +353,15 @@ notifications = Table(
     Column("time_zone", String(64), nullable=True),  # the person's zone when it was sent
     Column("hour_class", String(8), nullable=True),  # business | off | sleep, stamped at send
     Column("bundle_id", BigInteger, nullable=True),  # the bundle that carried it
+    # when an engine took it to send on its own (or, for a bundle, sent it): bundling counts these
+    Column("dispatched_at", Float, nullable=True),
     Column("detail", JSON, nullable=True),
     # each notification is recorded once, even with several engines (invariant 6)
     UniqueConstraint("ticket_id", "round", "level", "user_id", "contact_id", "kind"),
     Index("ix_notifications_ticket", "ticket_id"),
     Index("ix_notifications_user_sent", "user_id", "sent_at"),
+    Index("ix_notifications_contact_dispatched", "user_id", "contact_id", "dispatched_at"),
+    Index("ix_notifications_bundle", "bundle_id"),
 )
 
 deliveries = Table(
@@ -370,6 +378,19 @@ deliveries = Table(
     Column("retry_at", Float, nullable=True),
     Column("engine", String(64), nullable=True),
     Index("ix_deliveries_notification", "notification_id"),
+)
+
+# levels of escalation policies that resolved to nobody: a configuration error, counted
+escalation_problems = Table(
+    "escalation_problems",
+    metadata,
+    Column("policy_id", String(128), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("last_ticket_id", BigInteger, nullable=True),
 )
 
 # run-time schedule overrides and swaps (made through the API; `apply` leaves them alone)
