@@ -10,6 +10,7 @@ from watchkeeper.config.durations import parse_duration
 from watchkeeper.domain.expressions import EvalContext, compile_expression
 from watchkeeper.domain.matchers import compile_matchers, parse_matchers
 from watchkeeper.domain.templates import Template, compile_template
+from watchkeeper.oncall.targets import Directory
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -65,6 +66,9 @@ class Snapshot:
     muters: tuple[Any, ...] = ()
     policies: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     specs: Mapping[str, Mapping[str, dict[str, Any]]] = field(default_factory=dict)
+    # people, teams and schedules, compiled for escalation (who to page, how)
+    directory: Directory = field(default_factory=Directory)
+    outbound_allow: tuple[str, ...] = ()  # networks webhooks may reach besides public ones
 
 
 def compile_predicate(spec: Mapping[str, Any]) -> tuple[Predicate, str]:

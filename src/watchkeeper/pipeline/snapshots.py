@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from watchkeeper.oncall.targets import compile_directory
 from watchkeeper.pipeline.mute import Muter, compile_filter, compile_maintenance, compile_window
 from watchkeeper.pipeline.snapshot import Snapshot, compile_integration, compile_service
 from watchkeeper.storage import config_store
@@ -31,6 +32,7 @@ def build(stored: StoredConfig) -> Snapshot:
             compile_window("silence", spec, starts_at=row["starts_at"], ends_at=row["ends_at"])
         )
     policies = {p["id"]: p for p in stored.objects.get("escalation_policy", [])}
+    outbound = next(iter(stored.objects.get("outbound", [])), {})
     return Snapshot(
         version=stored.version,
         integrations_by_key={i.key: i for i in integrations},
@@ -40,6 +42,8 @@ def build(stored: StoredConfig) -> Snapshot:
         muters=tuple(muters),
         policies=policies,
         specs={kind: {str(s["id"]): s for s in specs} for kind, specs in stored.objects.items()},
+        directory=compile_directory(stored.users, stored.teams, stored.objects.get("schedule", [])),
+        outbound_allow=tuple(str(n) for n in outbound.get("allow") or ()),
     )
 
 
