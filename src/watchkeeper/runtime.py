@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.pipeline.build import build_pipeline
+from watchkeeper.pipeline.escalate import EscalationStage, response_options
 from watchkeeper.pipeline.flow import Pipeline
 from watchkeeper.pipeline.snapshots import SnapshotCache
 from watchkeeper.pipeline.ticket import Lifecycle
@@ -43,7 +44,10 @@ def build_runtime(
     if migrate_db:
         migrate.upgrade(db)
     snapshots = SnapshotCache(db, clock)
-    pipeline = build_pipeline()
+    escalation = EscalationStage(
+        snapshot=lambda: snapshots.current, clock=clock, options=response_options(settings)
+    )
+    pipeline = build_pipeline([escalation])
     writer = Writer(db, pipeline, snapshots, clock, max_rows=settings.batch_max_rows)
     return Runtime(
         settings=settings,

@@ -12,7 +12,10 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.exc import DBAPIError
 
 from watchkeeper.clock import Clock
+from watchkeeper.engine.delivery import DeliveryModule
+from watchkeeper.engine.escalation import EscalationModule
 from watchkeeper.engine.modules import AlertExpiry, Heartbeats, Module, MuteReview, QuietResolve
+from watchkeeper.pipeline.escalate import EscalationStage
 from watchkeeper.pipeline.flow import Pipeline
 from watchkeeper.pipeline.snapshots import SnapshotCache
 
@@ -24,12 +27,17 @@ def engine_owner() -> str:
 
 
 def default_modules(pipeline: Pipeline, owner: str) -> list[Module]:
-    return [
+    modules: list[Module] = [
         AlertExpiry(pipeline),
         MuteReview(pipeline),
         QuietResolve(pipeline, owner),
         Heartbeats(pipeline, owner),
     ]
+    # Paging runs where the pipeline has an escalation stage (built by the runtime).
+    for listener in pipeline.lifecycle.listeners:
+        if isinstance(listener, EscalationStage):
+            modules += [EscalationModule(pipeline, owner), DeliveryModule(listener, owner)]
+    return modules
 
 
 class Engine:
@@ -58,6 +66,10 @@ class Engine:
                 with self.db.begin() as conn:
                     snap = self.snapshots.refresh(conn)
                     n = module.update_all(conn, snap, now)
+                # A module that acts outside its transaction (delivery) does so once it committed.
+                after_commit = getattr(module, "after_commit", None)
+                if after_commit is not None:
+                    after_commit()
                 total += n
                 if n == 0 or self._stop.is_set():
                     break
@@ -78,6 +90,10 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        for module in self.modules:
+            close = getattr(module, "close", None)
+            if close is not None:
+                close()
 
     def _run(self, interval: float) -> None:
         while not self._stop.is_set():

@@ -1,0 +1,186 @@
+"""Recording a delivery attempt: a deliveries row, the notification's state, the next try,
+and a timeline entry on every ticket the message carried. Each in its own transaction,
+after the send: a slow receiver never holds a transaction open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy import Engine as Database
+
+from watchkeeper.clock import Clock, from_epoch
+from watchkeeper.engine.policy import human
+from watchkeeper.notify.contact import Contact
+from watchkeeper.notify.message import Message
+from watchkeeper.notify.result import DeliveryResult
+from watchkeeper.notify.retry import MAX_ATTEMPTS, next_delay
+from watchkeeper.quality.hours import classify
+from watchkeeper.storage import notifications as notifications_q
+from watchkeeper.storage import tickets as tickets_q
+from watchkeeper.storage import timers as timers_q
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One message to send: what the claim decided, enough to send and record it."""
+
+    notification_id: int
+    kind: str  # page | update | bundle
+    user_id: str
+    contact: Contact
+    message: Message
+    ticket_ids: tuple[int, ...]
+    time_zone: str
+
+
+def unwanted(kind: str, ticket: Row[Any] | None) -> str | None:
+    """Why a notification must not go out now, or None. A page is for a triggered ticket; an
+    update (or a bundled page) for an open one, pages only while nobody has acknowledged."""
+    if ticket is None:
+        return "the ticket no longer exists"
+    if kind == "update":
+        if ticket.status in ("triggered", "acknowledged"):
+            return None
+        return f"the ticket is {ticket.status}"
+    if ticket.status != "triggered":
+        by = f" by {ticket.acknowledged_by}" if ticket.status == "acknowledged" else ""
+        return f"the ticket was {ticket.status}{by}"
+    return None
+
+
+class Recorder:
+    def __init__(self, db: Database, clock: Clock, owner: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.owner = owner
+
+    def still_wanted(self, job: Job) -> bool:
+        """Look once more just before sending: an acknowledgement may have committed since the
+        claim. A cancelled notification is dropped; an unwanted page is cancelled here."""
+        now = self.clock.now().timestamp()
+        with self.db.begin() as conn:
+            row = notifications_q.get(conn, job.notification_id)
+            if row is None or row.status != "pending":
+                return False
+            if job.kind == "bundle":
+                return True
+            ticket = tickets_q.get(conn, row.ticket_id)
+            why = unwanted(job.kind, ticket)
+            if why is None:
+                return True
+            timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=str(row.id))
+            notifications_q.update(conn, row.id, status="cancelled")
+            self._timeline(conn, job, now, f"not sent, {why}")
+        return False
+
+    def record(self, job: Job, result: DeliveryResult, *, started: float) -> None:
+        finished = self.clock.now().timestamp()
+        with self.db.begin() as conn:
+            row = notifications_q.get(conn, job.notification_id)
+            if row is None:
+                return
+            attempt = int(row.attempts or 0) + 1
+            retry_in = None
+            if not result.ok and row.status == "pending":
+                retry_in = next_delay(result, attempt, now=from_epoch(finished))
+            notifications_q.add_delivery(
+                conn,
+                notification_id=row.id,
+                attempt=attempt,
+                started_at=started,
+                finished_at=finished,
+                ok=result.ok,
+                status_code=result.status_code,
+                error=result.error,
+                retry_at=finished + retry_in if retry_in is not None else None,
+                engine=self.owner,
+            )
+            ref = str(row.id)
+            if result.ok:
+                self._sent(conn, job, row, attempt, finished)
+                timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=ref)
+                code = f" ({result.status_code})" if result.status_code else ""
+                self._timeline(conn, job, finished, f"delivered{code}, attempt {attempt}")
+            elif retry_in is not None:
+                notifications_q.update(conn, row.id, attempts=attempt, last_error=result.error)
+                timers_q.schedule(
+                    conn,
+                    kind=notifications_q.DELIVER_TIMER,
+                    ref=ref,
+                    due_at=finished + retry_in,
+                )
+                asked = result.retry_after_seconds is not None or result.retry_after_at is not None
+                why = " as Retry-After asked" if asked and result.status_code in (429, 503) else ""
+                self._timeline(
+                    conn,
+                    job,
+                    finished,
+                    f"failed ({result.error}), attempt {attempt}; retrying in"
+                    f" {human(retry_in)}{why}",
+                    ok=False,
+                )
+            else:
+                values: dict[str, Any] = {"attempts": attempt, "last_error": result.error}
+                if row.status == "pending":
+                    values["status"] = "failed"
+                notifications_q.update(conn, row.id, **values)
+                timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=ref)
+                end = (
+                    f"giving up after {attempt} attempts"
+                    if result.retryable and attempt >= MAX_ATTEMPTS
+                    else "not retried"
+                )
+                self._timeline(
+                    conn,
+                    job,
+                    finished,
+                    f"failed ({result.error}), attempt {attempt}; {end}",
+                    ok=False,
+                )
+
+    def _sent(
+        self, conn: Connection, job: Job, row: Row[Any], attempt: int, finished: float
+    ) -> None:
+        stamp = {
+            "sent_at": finished,
+            "time_zone": job.time_zone,
+            "hour_class": _hour_class(finished, job.time_zone),
+        }
+        # A message in flight when its ticket was acknowledged did go out: say so.
+        status = "sent" if row.status in ("pending", "cancelled", "failed") else row.status
+        notifications_q.update(
+            conn, row.id, status=status, attempts=attempt, last_error=None, **stamp
+        )
+        if job.kind == "bundle":
+            notifications_q.stamp_members(conn, row.id, **stamp)
+
+    def _timeline(
+        self, conn: Connection, job: Job, at: float, outcome: str, *, ok: bool = True
+    ) -> None:
+        what = f"{job.user_id} by {job.contact.type}"
+        if job.kind == "bundle":
+            what += f" (a bundle of {len(job.ticket_ids)} tickets)"
+        elif job.kind == "update":
+            what += " (update)"
+        for ticket_id in job.ticket_ids:
+            tickets_q.add_timeline(
+                conn,
+                ticket_id,
+                at=at,
+                kind="delivery",
+                message=f"{what}: {outcome}",
+                data={
+                    "notification_id": job.notification_id,
+                    "delivery_id": job.message.delivery_id,
+                    "ok": ok,
+                },
+            )
+
+
+def _hour_class(at: float, time_zone: str) -> str:
+    try:
+        return classify(from_epoch(at), time_zone)
+    except ValueError:
+        return classify(from_epoch(at), "UTC")

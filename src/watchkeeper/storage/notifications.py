@@ -1,0 +1,227 @@
+"""Notification rows and their delivery attempts, round-robin positions, escalation problems.
+
+Lock order, kept by every caller so PostgreSQL never deadlocks: ticket, then timer, then
+notification. The engine reaches tickets after its timers, so it takes them with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from watchkeeper.storage.tables import (
+    deliveries,
+    escalation_problems,
+    notifications,
+    round_robin,
+    tickets,
+    timers,
+)
+
+N = notifications.c
+DELIVER_TIMER = "deliver"
+_CONTACT_LOCK = 7423002  # advisory-lock namespace: one (person, contact method) at a time
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+# --- tickets and timers, as the escalation engine takes them ---------------------------------
+
+
+def lock_ticket(conn: Connection, ticket_id: int) -> tuple[Row[Any] | None, bool]:
+    """(ticket, busy): the row locked for this transaction; busy when another transaction holds
+    it (an acknowledgement in progress): the caller tries again on its next pass."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first(), False
+    stmt = select(tickets).where(tickets.c.id == ticket_id).with_for_update(skip_locked=True)
+    row = conn.execute(stmt).first()
+    if row is not None:
+        return row, False
+    exists = conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id)).first()
+    return None, exists is not None
+
+
+def release_timer(conn: Connection, timer_id: int) -> None:
+    """Give a claimed timer back at once (instead of when its lease ends)."""
+    conn.execute(
+        timers.update().where(timers.c.id == timer_id).values(lease_until=None, lease_owner=None)
+    )
+
+
+def cancel_timers(conn: Connection, kind: str, refs: Sequence[str]) -> None:
+    if refs:
+        conn.execute(timers.delete().where(timers.c.kind == kind, timers.c.ref.in_(list(refs))))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> int | None:
+    """A notification, once per (ticket, round, level, user, contact, kind); None if it exists."""
+    stmt = (
+        _insert(conn, notifications)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["ticket_id", "round", "level", "user_id", "contact_id", "kind"]
+        )
+        .returning(N.id)
+    )
+    row = conn.execute(stmt).first()
+    return int(row[0]) if row else None
+
+
+def get(conn: Connection, notification_id: int) -> Row[Any] | None:
+    return conn.execute(select(notifications).where(N.id == notification_id)).first()
+
+
+def update(conn: Connection, notification_id: int, **values: Any) -> None:
+    conn.execute(notifications.update().where(N.id == notification_id).values(**values))
+
+
+def for_ticket(conn: Connection, ticket_id: int) -> list[Row[Any]]:
+    stmt = select(notifications).where(N.ticket_id == ticket_id).order_by(N.id)
+    return list(conn.execute(stmt).all())
+
+
+def cancel_pending(conn: Connection, ticket_id: int) -> list[Row[Any]]:
+    """Cancel every notification of the ticket not sent yet, bundled ones included; returns
+    them. Their timers go first (lock order), so a delivery being claimed finishes its claim."""
+    waiting = list(
+        conn.execute(
+            select(notifications).where(
+                N.ticket_id == ticket_id,
+                N.kind != "bundle",  # a bundle carries other tickets: it sends without this one
+                N.status.in_(("pending", "bundled")),
+                N.sent_at.is_(None),
+            )
+        ).all()
+    )
+    if not waiting:
+        return []
+    pending = [r for r in waiting if r.status == "pending"]
+    cancel_timers(conn, DELIVER_TIMER, [str(r.id) for r in pending])
+    conn.execute(
+        notifications.update()
+        .where(N.id.in_([r.id for r in waiting]), N.status.in_(("pending", "bundled")))
+        .values(status="cancelled")
+    )
+    return waiting
+
+
+# --- bundling --------------------------------------------------------------------------------
+
+
+def lock_contact(conn: Connection, user_id: str, contact_id: str) -> None:
+    """Serialize bundling decisions for one person's contact method across engines."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"{user_id}\x00{contact_id}".encode()) - 2**31
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _CONTACT_LOCK, "key": key}
+        )
+
+
+def recent_dispatches(conn: Connection, user_id: str, contact_id: str, since: float) -> list[float]:
+    """When the messages sent to this contact method after `since` went out, oldest first."""
+    stmt = (
+        select(N.dispatched_at)
+        .where(N.user_id == user_id, N.contact_id == contact_id, N.dispatched_at > since)
+        .order_by(N.dispatched_at)
+    )
+    return [float(v) for v in conn.execute(stmt).scalars()]
+
+
+def open_bundle(conn: Connection, user_id: str, contact_id: str) -> Row[Any] | None:
+    """The bundle still gathering for this contact method (not taken for sending yet)."""
+    stmt = select(notifications).where(
+        N.user_id == user_id,
+        N.contact_id == contact_id,
+        N.kind == "bundle",
+        N.status == "pending",
+        N.dispatched_at.is_(None),
+    )
+    return conn.execute(stmt.order_by(N.id).limit(1)).first()
+
+
+def bundle_members(conn: Connection, bundle_id: int) -> list[Row[Any]]:
+    stmt = select(notifications).where(N.bundle_id == bundle_id, N.status == "bundled")
+    return list(conn.execute(stmt.order_by(N.id)).all())
+
+
+def stamp_members(conn: Connection, bundle_id: int, **values: Any) -> None:
+    conn.execute(
+        notifications.update()
+        .where(N.bundle_id == bundle_id, N.status == "bundled")
+        .values(**values)
+    )
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+def add_delivery(conn: Connection, **values: Any) -> None:
+    conn.execute(deliveries.insert().values(**values))
+
+
+def deliveries_of(conn: Connection, notification_id: int) -> list[Row[Any]]:
+    stmt = select(deliveries).where(deliveries.c.notification_id == notification_id)
+    return list(conn.execute(stmt.order_by(deliveries.c.id)).all())
+
+
+# --- round robin and configuration problems --------------------------------------------------
+
+
+def next_round_robin(conn: Connection, policy_id: str, level: int) -> int:
+    """This visit's position in the level's turn (0, 1, 2, ...), advanced atomically."""
+    stmt = (
+        _insert(conn, round_robin)
+        .values(policy_id=policy_id, level=level, position=0)
+        .on_conflict_do_update(
+            index_elements=["policy_id", "level"],
+            set_={"position": round_robin.c.position + 1},
+        )
+        .returning(round_robin.c.position)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def note_problem(
+    conn: Connection, *, policy_id: str, level: int, reason: str, ticket_id: int, now: float
+) -> None:
+    ins = _insert(conn, escalation_problems).values(
+        policy_id=policy_id,
+        level=level,
+        reason=reason,
+        count=1,
+        first_at=now,
+        last_at=now,
+        last_ticket_id=ticket_id,
+    )
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=["policy_id", "level"],
+            set_={
+                "reason": reason,
+                "count": escalation_problems.c.count + 1,
+                "last_at": now,
+                "last_ticket_id": ticket_id,
+            },
+        )
+    )
+
+
+def problems(conn: Connection) -> list[Row[Any]]:
+    stmt = select(escalation_problems).order_by(
+        escalation_problems.c.last_at.desc(), escalation_problems.c.policy_id
+    )
+    return list(conn.execute(stmt).all())
+
+
+def count_by_status(conn: Connection, ticket_id: int) -> dict[str, int]:
+    stmt = select(N.status, func.count()).where(N.ticket_id == ticket_id).group_by(N.status)
+    return {str(status): int(n) for status, n in conn.execute(stmt).all()}
