@@ -14,7 +14,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from watchkeeper import __version__
-from watchkeeper.api import admin, health, records, silences, tickets
+from watchkeeper.api import actions, admin, escalation, health, records, silences, tickets
 from watchkeeper.errors import Problem
 from watchkeeper.ingest.asgi import IngestDispatcher
 from watchkeeper.ingest.edge import IngestEdge
@@ -29,7 +29,7 @@ def management_api(rt: Runtime) -> FastAPI:
         description="On-call and incident-quality platform: management API.",
     )
     api.state.runtime = rt
-    for module in (tickets, records, silences, admin, health):
+    for module in (tickets, records, silences, admin, health, actions, escalation):
         api.include_router(module.router)
 
     @api.exception_handler(Problem)
