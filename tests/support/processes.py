@@ -76,10 +76,21 @@ def watchkeeper_command() -> list[str]:
     return [sys.executable, "-m", "watchkeeper.cli.main"]
 
 
+def _load_prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl() if sys.platform == "linux" else None  # loaded here, not in the child
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: the server gets SIGKILL if the test process dies, so no server outlives a run."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    """Linux: the server gets SIGKILL when the thread that started it ends (the test process,
+    whose main thread starts servers), so no server outlives a crashed run."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -193,7 +204,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 env=child_env({"WATCHKEEPER_ADMIN_TOKEN": self.admin_token, **self.env}),
                 cwd=self.workdir,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=_die_with_parent if _PRCTL is not None else None,
             )
         return self.proc
 
