@@ -20,6 +20,7 @@ from watchkeeper.ingest.asgi import IngestDispatcher
 from watchkeeper.ingest.edge import IngestEdge
 from watchkeeper.ingest.responses import problem_response
 from watchkeeper.runtime import Runtime
+from watchkeeper.web import console
 
 
 def management_api(rt: Runtime) -> FastAPI:
@@ -31,6 +32,7 @@ def management_api(rt: Runtime) -> FastAPI:
     api.state.runtime = rt
     for module in (tickets, records, silences, admin, health, actions, escalation):
         api.include_router(module.router)
+    api.include_router(console.router)
 
     @api.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem) -> Response:
