@@ -15,7 +15,7 @@ from watchkeeper.pipeline.ticket import Lifecycle
 from watchkeeper.pipeline.writer import Writer
 from watchkeeper.settings import Settings
 from watchkeeper.storage import migrate
-from watchkeeper.storage.db import open_engine
+from watchkeeper.storage.db import open_engine, reader
 
 
 @dataclass
@@ -27,6 +27,11 @@ class Runtime:
     pipeline: Pipeline
     writer: Writer
     ingest_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reader(self) -> Engine:
+        """Use for reads: on SQLite it never takes (or waits for) the write lock."""
+        return reader(self.db)
 
     @property
     def lifecycle(self) -> Lifecycle:

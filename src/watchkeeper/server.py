@@ -75,6 +75,13 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
 
 
 def _run_http(rt: Runtime, settings: Settings, options: ServeOptions) -> None:
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal into the
+    # handlers it found: make those ours, so the caller's cleanup (engine stop, database
+    # close, SQLite lock release) runs instead of the process dying on the spot.
+    stopped: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, _frame: stopped.append(signum))
     config = uvicorn.Config(
         create_app(rt),
         host=settings.host,

@@ -55,7 +55,7 @@ def _grant(rt: Runtime, token: str) -> tuple[ActionGrant, int, str | None]:
 @router.get("/{token}", response_class=HTMLResponse)
 def confirm(token: str, rt: RuntimeDep) -> HTMLResponse:
     grant, ticket_id, _user = _grant(rt, token)
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         ticket = tickets_q.get(conn, ticket_id)
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}", field="token")

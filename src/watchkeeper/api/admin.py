@@ -85,14 +85,15 @@ class NewToken(BaseModel):
 
 @router.post("/tokens", status_code=201)
 def create_token(body: NewToken, rt: RuntimeDep, _who: AdminDep) -> dict[str, Any]:
+    users = _user_ids(rt)
+    if body.user is not None and body.user not in users:
+        raise Problem(
+            f"unknown user {body.user!r}",
+            field="user",
+            status=422,
+            allowed=", ".join(sorted(users)),
+        )
     with rt.db.begin() as conn:
-        if body.user is not None and body.user not in _user_ids(rt):
-            raise Problem(
-                f"unknown user {body.user!r}",
-                field="user",
-                status=422,
-                allowed=", ".join(sorted(_user_ids(rt))),
-            )
         token_id, token = tokens_q.create(
             conn, user_id=body.user, name=body.name, admin=body.admin, now=rt.now()
         )
@@ -108,7 +109,7 @@ def revoke_token(token_id: str, rt: RuntimeDep, _who: AdminDep) -> dict[str, Any
 
 
 def _user_ids(rt: RuntimeDep) -> set[str]:
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         stored = config_store.load(conn, now=rt.now())
     return {u["id"] for u in stored.users}
 
@@ -203,7 +204,7 @@ def route_test(body: RouteTest, rt: RuntimeDep, _who: CallerDep) -> dict[str, An
         service=body.service,
         dedup_key=body.dedup_key or "route-test",
     )
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         snap = rt.snapshots.refresh(conn)
         return explain(conn, snap, integration_id=body.integration, event=event, now=rt.now())
 

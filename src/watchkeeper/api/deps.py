@@ -37,7 +37,7 @@ def caller(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Caller
     admin = rt.settings.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
         return Caller(actor="admin", user_id=None, admin=True)
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         row = tokens_q.find(conn, token)
     if row is None:
         raise Unauthorized("unknown or revoked token", field="Authorization")
@@ -51,7 +51,7 @@ def admin_caller(who: Annotated[Caller, Depends(caller)]) -> Caller:
 
 
 def read_conn(rt: Annotated[Runtime, Depends(runtime)]) -> Iterator[Connection]:
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         yield conn
 
 

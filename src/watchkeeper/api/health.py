@@ -24,7 +24,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(rt: RuntimeDep) -> dict[str, Any]:
     try:
-        with rt.db.connect() as conn:
+        with rt.reader.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise Unavailable(f"database unreachable: {type(exc).__name__}") from None
@@ -64,7 +64,7 @@ def metrics(rt: RuntimeDep) -> str:
         "Items committed by the ingest writer (this process).",
     )
     lines.append(f"watchkeeper_writer_items_total {rt.writer.committed_items}")
-    with rt.db.connect() as conn:
+    with rt.reader.connect() as conn:
         rejected = rejections_q.all_rows(conn)
         open_tickets = conn.execute(
             select(tickets.c.status, func.count()).group_by(tickets.c.status)

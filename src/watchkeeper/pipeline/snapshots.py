@@ -12,6 +12,7 @@ from watchkeeper.oncall.targets import compile_directory
 from watchkeeper.pipeline.mute import Muter, compile_filter, compile_maintenance, compile_window
 from watchkeeper.pipeline.snapshot import Snapshot, compile_integration, compile_service
 from watchkeeper.storage import config_store
+from watchkeeper.storage.db import reader
 from watchkeeper.storage.config_store import StoredConfig
 
 # A silence that starts later still belongs to the snapshot; one that ended does not, so the
@@ -68,7 +69,7 @@ class SnapshotCache:
     def current(self) -> Snapshot:
         snap = self._snapshot
         if snap is None:
-            with self.engine.connect() as conn:
+            with reader(self.engine).connect() as conn:
                 return self.refresh(conn)
         return snap
 
@@ -108,5 +109,5 @@ class SnapshotCache:
         if mono - self._last_check < 1.0 and self._snapshot is not None:
             return self._snapshot
         self._last_check = mono
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:
             return self.refresh(conn)

@@ -12,6 +12,14 @@ from sqlalchemy.engine import make_url
 
 from watchkeeper.errors import Conflict
 
+READ_ONLY = "watchkeeper_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same database for reading only: on SQLite its transactions never take the write
+    lock, so API reads neither wait for the ingest writer nor hold it up."""
+    return engine.execution_options(**{READ_ONLY: True})
+
 
 def normalize_url(url: str) -> str:
     """Accept `postgresql://` and `postgres://` as psycopg 3 URLs."""
@@ -57,8 +65,12 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: no deadlock-prone read→write upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            # readers share WAL snapshots and never wait for the write lock
+            conn.exec_driver_sql("BEGIN")
+        else:
+            # writers take the write lock up front: no deadlock-prone read→write upgrade
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
