@@ -32,7 +32,7 @@ def pg_template() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {_TEMPLATE}"))
             conn.execute(text(f"CREATE DATABASE {_TEMPLATE}"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(
             f"PostgreSQL at {PG_ADMIN_URL} is required (start it: scripts/start-services.sh): {exc}"
         )
