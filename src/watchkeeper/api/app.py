@@ -14,7 +14,16 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from watchkeeper import __version__
-from watchkeeper.api import actions, admin, escalation, health, records, silences, tickets
+from watchkeeper.api import (
+    actions,
+    admin,
+    escalation,
+    health,
+    records,
+    schedules,
+    silences,
+    tickets,
+)
 from watchkeeper.errors import Problem
 from watchkeeper.ingest.asgi import IngestDispatcher
 from watchkeeper.ingest.edge import IngestEdge
@@ -30,7 +39,7 @@ def management_api(rt: Runtime) -> FastAPI:
         description="On-call and incident-quality platform: management API.",
     )
     api.state.runtime = rt
-    for module in (tickets, records, silences, admin, health, actions, escalation):
+    for module in (tickets, records, silences, admin, health, actions, escalation, schedules):
         api.include_router(module.router)
     api.include_router(console.router)
 

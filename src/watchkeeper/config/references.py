@@ -8,7 +8,7 @@ of the wrong type are skipped here; the schema reports them.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, Final
 
 _WHAT: Final = {
@@ -69,6 +69,55 @@ def _mapping(item: Item, key: str) -> Item:
     return value if isinstance(value, Mapping) else {}
 
 
+def schedule_people(schedule: Item, extra_overrides: Iterable[Item] = ()) -> set[str]:
+    """Everyone a schedule can put on call: its layers' users and its overrides' `user`s."""
+    people: set[str] = set()
+    for layer_path, layer in _items(schedule.get("layers"), "layers"):
+        people.update(user for _, user in _texts(layer, "users", layer_path))
+    overrides = [item for _, item in _items(schedule.get("overrides"), "overrides")]
+    for override in (*overrides, *extra_overrides):
+        if (user := _text(override, "user")) is not None:
+            people.add(user)
+    return people
+
+
+def check_override(
+    override: Item, path: str, *, users: Set[str], on_schedule: Set[str]
+) -> list[tuple[str, str]]:
+    """The reference errors of one override at `path` (in the file, or made at run time):
+    every user it names exists, and whoever it replaces, removes or swaps can be on call in
+    this schedule (`on_schedule`, see `schedule_people`); otherwise it would change nothing."""
+    errors: list[tuple[str, str]] = []
+    named: list[tuple[str, str]] = [
+        (f"{path}.{key}", value)
+        for key in ("user", "replaces", "remove")
+        if (value := _text(override, key)) is not None
+    ]
+    named.extend(_texts(override, "swap", path))
+    for where, user in named:
+        if user not in users:
+            errors.append((where, _unknown("users", user, users)))
+    for key in ("replaces", "remove"):
+        gone = _text(override, key)
+        if gone is not None and gone in users and gone not in on_schedule:
+            errors.append((f"{path}.{key}", f"{gone!r} is never on call in this schedule"))
+    pair = [user for _, user in _texts(override, "swap", path)]
+    if len(pair) == 2 and set(pair) <= set(users) and not set(pair) & set(on_schedule):
+        errors.append(
+            (
+                f"{path}.swap",
+                f"neither {pair[0]!r} nor {pair[1]!r} is ever on call in this schedule",
+            )
+        )
+    return errors
+
+
+def _unknown(section: str, value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {_WHAT[section]} {value!r}{hint}"
+
+
 class _Checker:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
@@ -87,9 +136,7 @@ class _Checker:
     def need(self, path: str, section: str, value: str | None) -> None:
         if value is None or value in self.known[section]:
             return
-        close = difflib.get_close_matches(value, sorted(self.known[section]), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        self.errors.append((path, f"unknown {_WHAT[section]} {value!r}{hint}"))
+        self.errors.append((path, _unknown(section, value, self.known[section])))
 
     def run(self) -> list[tuple[str, str]]:
         for section in _WITH_IDS:
@@ -217,19 +264,14 @@ class _Checker:
             )
 
     def schedule(self, path: str, schedule: Item) -> None:
-        on_rota: set[str] = set()
         for layer_path, layer in _items(schedule.get("layers"), f"{path}.layers"):
             for where, user in _texts(layer, "users", layer_path):
                 self.need(where, "users", user)
-                on_rota.add(user)
+        on_schedule = schedule_people(schedule)
         for where, override in _items(schedule.get("overrides"), f"{path}.overrides"):
-            self.need(f"{where}.user", "users", _text(override, "user"))
-            replaces = _text(override, "replaces")
-            self.need(f"{where}.replaces", "users", replaces)
-            if replaces in self.known["users"] and replaces not in on_rota:
-                self.errors.append(
-                    (f"{where}.replaces", f"{replaces!r} is in no layer of this schedule")
-                )
+            self.errors.extend(
+                check_override(override, where, users=self.known["users"], on_schedule=on_schedule)
+            )
 
     def policy(self, path: str, policy: Item) -> None:
         levels = list(_items(policy.get("levels"), f"{path}.levels"))

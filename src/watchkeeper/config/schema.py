@@ -6,9 +6,19 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from watchkeeper.config.fields import (
+    WEEKDAYS,
     Amount,
     ClockTime,
     Day,
@@ -26,6 +36,7 @@ from watchkeeper.config.fields import (
     Text,
     TimeZone,
     TitleTemplate,
+    Weekday,
     WeekdayField,
     check_phone,
     check_url,
@@ -341,7 +352,18 @@ class MaintenanceWindow(Model):
 # --- on call: schedules and escalation -------------------------------------------------------
 
 
-class Rotation(Model):
+class Compact(Model):
+    """Dumps leave out the optional keys that are not set, so a stored spec reads as the file
+    would: `{remove: bob, from, to}`, not `{user: null, replaces: null, remove: bob, ...}`.
+    oncall.parse_schedule takes a dumped schedule as it is."""
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value is not None}
+
+
+class Rotation(Compact):
     """Hand-offs at `handoff` (schedule time), counted from `start`; custom ones every `length`."""
 
     type: Literal["hourly", "daily", "weekly", "custom"]
@@ -358,34 +380,87 @@ class Rotation(Model):
         return self
 
 
+def _every_day() -> list[Weekday]:
+    return list(WEEKDAYS)
+
+
+class Restriction(TimeWindow):
+    """When a layer's user is on duty; without `days`, every day."""
+
+    days: list[WeekdayField] = Field(default_factory=_every_day, min_length=1)
+
+
 class Layer(Model):
     rotation: Rotation
     users: list[Id] = Field(min_length=1)
-    restrictions: list[TimeWindow] = []
+    restrictions: list[Restriction] = []
 
 
-class Override(Model):
-    """`user` is on call from `from` to `to`: instead of `replaces`, or alongside everyone;
-    with `remove: true`, `user` is taken off call instead."""
+OverrideKind = Literal["add", "replace", "remove", "swap"]
+OVERRIDE_SHAPES: Final = (
+    "{user, from, to} (add), {user, replaces, from, to}, {remove: USER, from, to}"
+    " or {swap: [USER, USER], from, to}"
+)
 
-    user: Id
+
+class Override(Compact):
+    """One change for an interval `from`-`to`, in one of four shapes: `{user}` is on call
+    alongside everyone; `{user, replaces}` takes `replaces`'s place while they are on call;
+    `{remove: bob}` takes bob off call; `{swap: [alice, bob]}` exchanges their duty."""
+
+    user: Id | None = None
     replaces: Id | None = None
-    remove: bool = False
+    remove: Id | None = None
+    swap: list[Id] | None = Field(default=None, min_length=2, max_length=2)
     from_: Instant = Field(alias="from")
     to: Instant
 
+    @field_validator("remove", mode="before")
+    @classmethod
+    def _remove_names_a_user(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("`remove` names the user taken off call, e.g. remove: bob")
+        return value
+
+    @field_validator("swap")
+    @classmethod
+    def _two_people(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and value[0] == value[1]:
+            raise ValueError("a swap is between two different users")
+        return value
+
     @model_validator(mode="after")
     def _shape(self) -> Self:
-        if self.remove and self.replaces is not None:
-            raise ValueError("give `replaces` or `remove: true`, not both")
+        given = [k for k in ("user", "replaces", "remove", "swap") if getattr(self, k) is not None]
+        if self.swap is not None and given != ["swap"]:
+            extra = "`, `".join(k for k in given if k != "swap")
+            raise ValueError(f"a swap takes `swap: [A, B]`, `from` and `to`, not `{extra}`")
+        if self.remove is not None and given != ["remove"]:
+            extra = "`, `".join(k for k in given if k != "remove")
+            raise ValueError(f"`remove: USER` takes only `from` and `to` besides, not `{extra}`")
+        if self.replaces is not None and self.user is None:
+            raise ValueError("`replaces` needs `user`: who takes the place")
+        if not given:
+            raise ValueError(f"an override is one of {OVERRIDE_SHAPES}")
         if self.to <= self.from_:
             raise ValueError("`to` must be after `from`")
         return self
 
+    @property
+    def kind(self) -> OverrideKind:
+        if self.swap is not None:
+            return "swap"
+        if self.remove is not None:
+            return "remove"
+        return "replace" if self.replaces is not None else "add"
 
-class Schedule(Model):
+
+class Schedule(Compact):
+    """Who is on duty when; later layers win where they have someone on duty, overrides
+    apply in order. `name` (for people, e.g. calendar titles) defaults to the id."""
+
     id: Id
-    name: Text
+    name: Text | None = None
     time_zone: TimeZone
     layers: list[Layer] = Field(min_length=1)
     overrides: list[Override] = []
