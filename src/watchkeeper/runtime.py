@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -27,6 +28,13 @@ class Runtime:
     pipeline: Pipeline
     writer: Writer
     ingest_counts: dict[str, int] = field(default_factory=dict)
+    wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+
+    def nudge(self) -> None:
+        """Something changed that the engine acts on (a ticket opened, acknowledged...): wake
+        this process's engine now instead of at its next tick."""
+        for hook in self.wake_hooks:
+            hook()
 
     @property
     def reader(self) -> Engine:
@@ -54,7 +62,7 @@ def build_runtime(
     )
     pipeline = build_pipeline([escalation])
     writer = Writer(db, pipeline, snapshots, clock, max_rows=settings.batch_max_rows)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         clock=clock,
         db=db,
@@ -62,3 +70,5 @@ def build_runtime(
         pipeline=pipeline,
         writer=writer,
     )
+    writer.after_commit = rt.nudge
+    return rt

@@ -59,6 +59,7 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
             log.info("applied %s: %s", options.config_file, report)
         engine = build_engine(rt) if options.role in ("engine", "all") else None
         if engine is not None:
+            rt.wake_hooks.append(engine.wake)
             engine.start(settings.engine_tick_seconds)
         try:
             if options.role == "engine":

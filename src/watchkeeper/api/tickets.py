@@ -12,6 +12,7 @@ from watchkeeper.api.deps import CallerDep, ReadConn, RuntimeDep
 from watchkeeper.domain.severity import Severity
 from watchkeeper.errors import NotFound, Problem
 from watchkeeper.storage import alerts as alerts_q
+from watchkeeper.storage.db import notify_engines
 from watchkeeper.storage import events as events_q
 from watchkeeper.storage import tickets as tickets_q
 
@@ -101,6 +102,8 @@ def open_ticket(body: NewTicket, rt: RuntimeDep, who: CallerDep) -> dict[str, An
             policy=policy,
             now=rt.now(),
         )
+        notify_engines(conn)
+    rt.nudge()
     return serialize.ticket(row)
 
 
@@ -123,6 +126,8 @@ def show_ticket(ticket_id: int, conn: ReadConn, _who: CallerDep) -> dict[str, An
 def _operate(rt: RuntimeDep, name: str, ticket_id: int, **kwargs: Any) -> dict[str, Any]:
     with rt.db.begin() as conn:
         row = getattr(rt.lifecycle, name)(conn, ticket_id=ticket_id, now=rt.now(), **kwargs)
+        notify_engines(conn)
+    rt.nudge()
     return serialize.ticket(row)
 
 

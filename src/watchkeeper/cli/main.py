@@ -55,7 +55,7 @@ def serve(
     log_level: Annotated[str, typer.Option()] = "info",
 ) -> None:
     """Run the server (ingest, API, engine) on SQLite or PostgreSQL."""
-    from watchkeeper.errors import Problem
+    from watchkeeper.errors import ConfigError, Problem
     from watchkeeper.server import Role, ServeOptions
     from watchkeeper.server import serve as run
 
@@ -80,6 +80,10 @@ def serve(
         run(settings, options)
     except Problem as exc:
         err.print(f"[red]{exc.title}[/red]: {exc.detail}")
+        raise typer.Exit(1) from None
+    except ConfigError as exc:
+        for path, message in exc.errors:
+            err.print(f"{config}: {path}: {message}")
         raise typer.Exit(1) from None
 
 

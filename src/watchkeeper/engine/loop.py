@@ -6,8 +6,10 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Sequence
 
+import psycopg
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import DBAPIError
 
@@ -18,8 +20,12 @@ from watchkeeper.engine.modules import AlertExpiry, Heartbeats, Module, MuteRevi
 from watchkeeper.pipeline.escalate import EscalationStage
 from watchkeeper.pipeline.flow import Pipeline
 from watchkeeper.pipeline.snapshots import SnapshotCache
+from watchkeeper.storage.db import WAKE_CHANNEL
 
 log = logging.getLogger(__name__)
+
+
+MIN_GAP = 0.05  # seconds between ticks when woken repeatedly
 
 
 def engine_owner() -> str:
@@ -55,6 +61,10 @@ class Engine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        for module in self.modules:
+            bind = getattr(module, "bind_wake", None)
+            if bind is not None:
+                bind(self.wake)
 
     def tick(self) -> dict[str, int]:
         """One pass over every module; each in its own transaction. Returns rows handled."""
@@ -96,7 +106,16 @@ class Engine:
                 close()
 
     def _run(self, interval: float) -> None:
+        listener = None
+        if self.db.dialect.name == "postgresql":
+            # other processes (API servers) NOTIFY when a ticket changed: act at once
+            listener = threading.Thread(
+                target=self._listen, name="watchkeeper-engine-listen", daemon=True
+            )
+            listener.start()
         while not self._stop.is_set():
+            self._wake.clear()  # a wake-up during the tick runs the next one at once
+            started = time.monotonic()
             try:
                 self.tick()
             except DBAPIError as exc:
@@ -104,4 +123,24 @@ class Engine:
             except Exception:
                 log.exception("engine tick failed")
             self._wake.wait(interval)
-            self._wake.clear()
+            # under a storm every batch wakes the engine: tick at most every MIN_GAP seconds
+            rest = MIN_GAP - (time.monotonic() - started)
+            if rest > 0:
+                self._stop.wait(rest)
+
+    def _listen(self) -> None:
+        """LISTEN for wake-ups from other processes; on any trouble, the tick interval still
+        bounds the delay, and the listener reconnects."""
+        url = self.db.url.set(drivername="postgresql")
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+                ) as conn:
+                    conn.execute(f"LISTEN {WAKE_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _note in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("engine wake-up listener: %s", exc)
+                self._stop.wait(1.0)

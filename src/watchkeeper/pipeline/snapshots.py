@@ -12,8 +12,8 @@ from watchkeeper.oncall.targets import compile_directory
 from watchkeeper.pipeline.mute import Muter, compile_filter, compile_maintenance, compile_window
 from watchkeeper.pipeline.snapshot import Snapshot, compile_integration, compile_service
 from watchkeeper.storage import config_store
-from watchkeeper.storage.db import reader
 from watchkeeper.storage.config_store import StoredConfig
+from watchkeeper.storage.db import reader
 
 # A silence that starts later still belongs to the snapshot; one that ended does not, so the
 # snapshot is also rebuilt when the earliest stored end passes.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from watchkeeper.pipeline.flow import EventSink, Outcome, Pipeline
 from watchkeeper.pipeline.snapshot import Integration
 from watchkeeper.pipeline.snapshots import SnapshotCache
 from watchkeeper.storage import hot
+from watchkeeper.storage.db import notify_engines
 from watchkeeper.storage import rejections as rejections_q
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class Writer:
         self._stopping = False
         self.batches = 0
         self.committed_items = 0
+        self.after_commit: Callable[[], None] | None = None  # wakes the engine
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -213,8 +216,15 @@ class Writer:
             for sub in keyed:
                 results.append([self._one(conn, snap, item, key, now, sink) for item, key in sub])
             sink.flush(conn, self.pipeline.lifecycle, now)
+            acted = any(
+                o is not None and o.ticket_id is not None for result in results for o in result
+            )
+            if acted:
+                notify_engines(conn)
         self.batches += 1
         self.committed_items += sum(len(s.items) for s in batch)
+        if acted and self.after_commit is not None:
+            self.after_commit()
         return results
 
     def _one(

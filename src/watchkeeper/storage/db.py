@@ -7,12 +7,20 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from watchkeeper.errors import Conflict
 
 READ_ONLY = "watchkeeper_read_only"
+WAKE_CHANNEL = "watchkeeper_engine"
+
+
+def notify_engines(conn: Connection) -> None:
+    """Wake engines in other processes when this transaction commits (PostgreSQL NOTIFY);
+    in one process, `Runtime.nudge` does it directly."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"NOTIFY {WAKE_CHANNEL}")
 
 
 def reader(engine: Engine) -> Engine:

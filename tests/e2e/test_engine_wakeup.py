@@ -1,0 +1,103 @@
+"""A new ticket pages at once, not at the engine's next tick: the writer wakes the engine in
+its own process, and PostgreSQL NOTIFY wakes engines running in other processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.support.processes import ServerProcess
+from tests.support.receivers import HttpReceiver
+
+TICK = "120"  # the engine's idle tick: far longer than the test waits for a page
+
+CONFIG = """
+teams: [{{id: ops, name: Ops, members: [ana]}}]
+users:
+  - id: ana
+    name: Ana
+    email: ana@example.com
+    time_zone: UTC
+    contacts: [{{id: ana-hook, type: webhook, url: "{url}"}}]
+    notification_rules: [{{contact: ana-hook, after: 0s}}]
+escalation_policies:
+  - id: ops
+    name: Ops
+    levels: [{{role: first-line, targets: ["user:ana"], delay: 5m}}]
+services: [{{id: web, name: Web, team: ops, escalation_policy: ops}}]
+channels: [{{id: mon, name: Monitoring, kind: automatic}}]
+integrations:
+  - id: gen
+    name: Scripts
+    type: generic
+    key: gen-key-0123456789abcdef
+    channel: mon
+    service: web
+outbound: {{allow: ["127.0.0.0/8"]}}
+"""
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    r = HttpReceiver()
+    yield r
+    r.close()
+
+
+def _page_arrives(server: ServerProcess, receiver: HttpReceiver) -> float:
+    started = time.monotonic()
+    response = httpx.post(
+        f"{server.base_url}/integrations/gen-key-0123456789abcdef/generic",
+        json={"summary": "web is down", "dedup": "down"},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    deadline = started + 20
+    while time.monotonic() < deadline:
+        if receiver.to("/ana"):
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise AssertionError("no page within 20 s although the engine was told at once")
+
+
+def test_sqlite_one_process_pages_without_waiting_for_a_tick(
+    tmp_path: Path, receiver: HttpReceiver
+) -> None:
+    config = tmp_path / "wake.yaml"
+    config.write_text(CONFIG.format(url=receiver.url("/ana")))
+    server = ServerProcess(
+        db_url=f"sqlite:///{tmp_path / 'wk.db'}",
+        workdir=tmp_path,
+        config=config,
+        env={"WATCHKEEPER_ENGINE_TICK_SECONDS": TICK},
+    ).start()
+    try:
+        assert _page_arrives(server, receiver) < 20
+    finally:
+        server.kill()
+
+
+def test_postgresql_engine_in_another_process_is_woken_by_notify(
+    tmp_path: Path, receiver: HttpReceiver, pg_template: str
+) -> None:
+    name, url = fresh_pg_database(pg_template)
+    config = tmp_path / "wake.yaml"
+    config.write_text(CONFIG.format(url=receiver.url("/ana")))
+    env = {"WATCHKEEPER_ENGINE_TICK_SECONDS": TICK}
+    api = ServerProcess(db_url=url, workdir=tmp_path / "api", config=config, role="api", env=env)
+    engine = ServerProcess(
+        db_url=url, workdir=tmp_path / "engine", config=None, role="engine", env=env
+    )
+    try:
+        api.start()
+        engine.spawn()
+        time.sleep(2)  # the engine's first tick and its LISTEN (no readiness endpoint)
+        assert _page_arrives(api, receiver) < 20
+    finally:
+        api.kill()
+        engine.kill()
+        drop_pg_database(name)
