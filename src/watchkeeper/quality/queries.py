@@ -1,0 +1,441 @@
+"""The SQL behind the four layers: counts, sums and unions computed in the database.
+
+Every query reads a bounded number of rows back (groups, not tickets), so a report over a
+million tickets holds a few thousand rows at most. The order statistics are in ranks.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, case, exists, func, literal, or_, select
+
+from watchkeeper.quality.metrics import CHANGE_LINK, DURATIONS, HANDS_ON, MISS_LOOK_BACK
+from watchkeeper.quality.ranks import DurationSource
+from watchkeeper.quality.scope import Scope
+from watchkeeper.quality.sql import (
+    as_float,
+    as_int,
+    at_least,
+    count_if,
+    in_services,
+    ticket_conditions,
+    week_index,
+)
+from watchkeeper.storage.tables import (
+    alerts,
+    change_events,
+    channels,
+    config_objects,
+    events,
+    integrations,
+    notifications,
+    services,
+    teams,
+    tickets,
+    users,
+)
+
+T = tickets.c
+A = alerts.c
+E = events.c
+N = notifications.c
+C = change_events.c
+
+UNRECORDED = "(unrecorded)"
+
+
+def duration_source(scope: Scope, extra: Sequence[ColumnElement[bool]] = ()) -> DurationSource:
+    """TTD…TTR and hands-on time of the tickets in scope."""
+    values: dict[str, ColumnElement[float]] = {
+        name: T[end] - T[start] for name, (start, end) in DURATIONS.items()
+    }
+    values["hands_on_time"] = T[HANDS_ON[1]] - T[HANDS_ON[0]]
+    return DurationSource([*ticket_conditions(scope), *extra], values)
+
+
+# --- tickets, grouped ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketGroup:
+    """Tickets sharing service, week, severity, root-cause category and opening channel."""
+
+    service: str
+    week: int
+    severity: str
+    category: str | None
+    channel: str | None
+    channel_kind: str
+    integration: str | None
+    tickets: int
+    resolved: int
+    false_alarms: int  # resolved and marked false alarm
+    automatic_later: int  # with an automatic event on the ticket (first_automatic_at)
+    acknowledged: int
+    open: int
+    escalations: int
+    escalated: tuple[int, int, int, int]  # tickets escalated 0, 1, 2, 3+ times
+
+
+def ticket_groups(conn: Connection, scope: Scope) -> list[TicketGroup]:
+    """One scan of the tickets in scope, grouped finely enough for every breakdown."""
+    week = week_index(T.detected_at).label("week")
+    keys = [
+        T.service_id,
+        week,
+        T.severity,
+        T.root_cause_category,
+        T.channel_id,
+        T.channel_kind,
+        T.integration_id,
+    ]
+    resolved = T.resolved_at.is_not(None)
+    stmt = (
+        select(
+            *keys,
+            func.count(),
+            count_if(resolved),
+            count_if(and_(resolved, T.false_alarm)),
+            count_if(T.first_automatic_at.is_not(None)),
+            count_if(T.acknowledged_at.is_not(None)),
+            count_if(T.status.in_(("triggered", "acknowledged"))),
+            func.coalesce(func.sum(T.escalation_count), 0),
+            count_if(T.escalation_count == 0),
+            count_if(T.escalation_count == 1),
+            count_if(T.escalation_count == 2),
+        )
+        .where(*ticket_conditions(scope))
+        .group_by(*keys)
+    )
+    out = []
+    for r in conn.execute(stmt):
+        n = as_int(r[7])
+        zero, one, two = as_int(r[14]), as_int(r[15]), as_int(r[16])
+        out.append(
+            TicketGroup(
+                service=r[0],
+                week=as_int(r[1]),
+                severity=r[2],
+                category=r[3],
+                channel=r[4],
+                channel_kind=r[5],
+                integration=r[6],
+                tickets=n,
+                resolved=as_int(r[8]),
+                false_alarms=as_int(r[9]),
+                automatic_later=as_int(r[10]),
+                acknowledged=as_int(r[11]),
+                open=as_int(r[12]),
+                escalations=as_int(r[13]),
+                escalated=(zero, one, two, n - zero - one - two),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    service: str
+    channel: str | None
+    tickets: int
+    latest_ticket: int
+
+
+def misses(conn: Connection, scope: Scope, look_back: float = MISS_LOOK_BACK) -> list[Miss]:
+    """Feedback-opened tickets with no automatic event for their service in the look-back
+    before detection, per service and feedback channel."""
+    earlier = exists().where(
+        E.service_id == T.service_id,
+        E.channel_kind == "automatic",
+        E.received_at >= T.detected_at - look_back,
+        E.received_at <= T.detected_at,
+    )
+    stmt = (
+        select(T.service_id, T.channel_id, func.count(), func.max(T.id))
+        .where(*ticket_conditions(scope), T.channel_kind == "feedback", ~earlier)
+        .group_by(T.service_id, T.channel_id)
+    )
+    return [Miss(r[0], r[1], as_int(r[2]), as_int(r[3])) for r in conn.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class Responder:
+    who: str
+    tickets: int
+    seconds: float
+
+
+def hands_on_by_responder(conn: Connection, scope: Scope) -> list[Responder]:
+    """Acknowledged → resolved per person who acknowledged (n, total seconds)."""
+    d = T[HANDS_ON[1]] - T[HANDS_ON[0]]
+    who = func.coalesce(T.acknowledged_by, UNRECORDED)
+    stmt = (
+        select(who, func.count(d), func.sum(d))
+        .where(*ticket_conditions(scope), d.is_not(None))
+        .group_by(who)
+    )
+    return [Responder(r[0], as_int(r[1]), as_float(r[2])) for r in conn.execute(stmt)]
+
+
+# --- MTBF -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactUnion:
+    key: str  # a service id, or "*" for all services together
+    tickets: int
+    impact_seconds: float  # length of the union of impact intervals, clipped to the window
+
+
+def impact_unions(
+    conn: Connection, scope: Scope, threshold: str, *, per_service: bool = True
+) -> list[ImpactUnion]:
+    """Per service (or pooled): tickets at or above `threshold` and the length of the union of
+    their impact_start → mitigated intervals inside the window (an open one runs to now).
+
+    Ordered by start, each interval adds what reaches past every earlier one:
+    max(0, end − max(start, the largest earlier end)); the sum is the union's length.
+    """
+    stop = min(scope.end, scope.now)
+    floor_scope = Scope(
+        start=scope.start,
+        end=scope.end,
+        now=scope.now,
+        service_ids=scope.service_ids,
+        severity=threshold,
+    )
+    s = case(
+        (T.impact_start < scope.start, literal(scope.start)),
+        (T.impact_start > stop, literal(stop)),
+        else_=T.impact_start,
+    )
+    e = case(
+        (or_(T.mitigated_at.is_(None), T.mitigated_at > stop), literal(stop)),
+        (T.mitigated_at < scope.start, literal(scope.start)),
+        else_=T.mitigated_at,
+    )
+    key = T.service_id if per_service else literal("*")
+    spans = (
+        select(
+            key.label("k"),
+            s.label("s"),
+            e.label("e"),
+            func.max(e).over(partition_by=key, order_by=(s, e, T.id), rows=(None, -1)).label("pm"),
+        )
+        .where(*ticket_conditions(floor_scope))
+        .subquery()
+    )
+    lo = case((and_(spans.c.pm.is_not(None), spans.c.pm > spans.c.s), spans.c.pm), else_=spans.c.s)
+    contribution = case((spans.c.e > lo, spans.c.e - lo), else_=0.0)
+    stmt = select(spans.c.k, func.count(), func.sum(contribution)).group_by(spans.c.k)
+    return [ImpactUnion(r[0], as_int(r[1]), as_float(r[2])) for r in conn.execute(stmt)]
+
+
+# --- alerts and events (noise) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    service: str | None
+    integration: str | None  # its channel is the integration's (Catalog.integrations)
+    count: int
+
+
+def alert_flows(conn: Connection, scope: Scope) -> list[Flow]:
+    """Alerts first seen in the window, per service and integration."""
+    stmt = (
+        select(A.service_id, A.integration_id, func.count())
+        .where(
+            A.first_event_at >= scope.start,
+            A.first_event_at < scope.end,
+            *in_services(A.service_id, scope),
+            *at_least(A.severity, scope),
+        )
+        .group_by(A.service_id, A.integration_id)
+    )
+    return [Flow(r[0], r[1], as_int(r[2])) for r in conn.execute(stmt)]
+
+
+def event_flows(conn: Connection, scope: Scope) -> list[Flow]:
+    """Events received in the window (any decision; heartbeat pings are not alerts and are
+    left out), per service and integration."""
+    stmt = (
+        select(E.service_id, E.integration_id, func.count())
+        .where(
+            E.received_at >= scope.start,
+            E.received_at < scope.end,
+            E.kind != "heartbeat",
+            *in_services(E.service_id, scope),
+            *at_least(E.severity, scope),
+        )
+        .group_by(E.service_id, E.integration_id)
+    )
+    return [Flow(r[0], r[1], as_int(r[2])) for r in conn.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFalseAlarms:
+    integration: str | None
+    rule: str
+    false_alarms: int  # resolved tickets marked false alarm with an alert of this rule
+
+
+def false_alarms_by_rule(conn: Connection, scope: Scope, limit: int = 50) -> list[RuleFalseAlarms]:
+    """Per alerting rule (the `alertname` label, which most sources set): the false alarms
+    that carried an alert of it, busiest first. Only the false-alarm tickets' alerts are read
+    (through the alerts' ticket index), so this stays cheap on any history."""
+    rule = A.labels["alertname"].as_string()
+    n = func.count(func.distinct(T.id))
+    stmt = (
+        select(A.integration_id, rule, n)
+        .select_from(tickets.join(alerts, A.ticket_id == T.id))
+        .where(*ticket_conditions(scope), T.resolved_at.is_not(None), T.false_alarm.is_(True))
+        .where(rule.is_not(None))
+        .group_by(A.integration_id, rule)
+        .order_by(n.desc(), A.integration_id, rule)
+        .limit(limit)
+    )
+    return [RuleFalseAlarms(r[0], r[1], as_int(r[2])) for r in conn.execute(stmt)]
+
+
+# --- interruptions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interruptions:
+    user: str
+    week: int
+    hour_class: str | None  # stamped at send; None if the sender did not stamp it
+    count: int
+
+
+def interruptions(conn: Connection, scope: Scope) -> list[Interruptions]:
+    """Paging notifications that reached a person in the window, one per ticket × person
+    (the first in the window, whose hour class counts), per person, week and hour class."""
+    conditions: list[ColumnElement[bool]] = [
+        N.paging.is_(True),
+        N.status == "sent",
+        N.sent_at >= scope.start,
+        N.sent_at < scope.end,
+    ]
+    source: Any = notifications
+    if scope.service_ids is not None or scope.severity is not None:
+        source = notifications.join(tickets, T.id == N.ticket_id)
+        conditions += [*in_services(T.service_id, scope), *at_least(T.severity, scope)]
+    first = (
+        select(
+            N.user_id.label("user_id"),
+            N.hour_class.label("hour_class"),
+            N.sent_at.label("sent_at"),
+            func.row_number()
+            .over(partition_by=(N.ticket_id, N.user_id), order_by=(N.sent_at, N.id))
+            .label("rn"),
+        )
+        .select_from(source)
+        .where(*conditions)
+        .subquery()
+    )
+    week = week_index(first.c.sent_at)
+    stmt = (
+        select(first.c.user_id, week, first.c.hour_class, func.count())
+        .where(first.c.rn == 1)
+        .group_by(first.c.user_id, week, first.c.hour_class)
+    )
+    return [Interruptions(r[0], as_int(r[1]), r[2], as_int(r[3])) for r in conn.execute(stmt)]
+
+
+# --- changes (DORA) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    changes: int
+    failed: int  # followed by a linked ticket
+
+
+def _linked_ticket(link: float) -> ColumnElement[bool]:
+    return and_(
+        T.service_id == C.service_id,
+        T.detected_at > C.occurred_at,
+        T.detected_at <= C.occurred_at + link,
+        T.merged_into.is_(None),
+        T.false_alarm.is_(False),
+    )
+
+
+def changes(conn: Connection, scope: Scope, link: float = CHANGE_LINK) -> Changes:
+    """Change events in the window, and those followed within `link` seconds by a ticket of
+    the same service (at least the scope's severity, not a false alarm)."""
+    followed = exists().where(_linked_ticket(link), *at_least(T.severity, scope))
+    stmt = select(func.count(), count_if(followed)).where(
+        C.occurred_at >= scope.start,
+        C.occurred_at < scope.end,
+        *in_services(C.service_id, scope),
+    )
+    row = conn.execute(stmt).one()
+    return Changes(as_int(row[0]), as_int(row[1]))
+
+
+def linked_to_change(link: float = CHANGE_LINK) -> ColumnElement[bool]:
+    """A ticket with a change event on its service in the `link` seconds before detection."""
+    return exists().where(
+        C.service_id == T.service_id,
+        C.occurred_at < T.detected_at,
+        C.occurred_at >= T.detected_at - link,
+    )
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The configured objects a report names: services, channels, integrations, people, SLOs."""
+
+    services: dict[str, dict[str, Any]]  # id -> {name, team}
+    channels: dict[str, str]  # id -> kind
+    integrations: dict[str, dict[str, Any]]  # id -> {name, channel, service}
+    users: dict[str, dict[str, Any]]  # id -> {name, time_zone, team}
+    teams: dict[str, list[str]]  # id -> members (the team's list, and users naming the team)
+    objects: dict[str, list[dict[str, Any]]]  # kind -> specs (slo, objective, schedule)
+
+
+def catalog(conn: Connection) -> Catalog:
+    svc = {
+        r.id: {"name": r.name, "team": r.team_id}
+        for r in conn.execute(select(services.c.id, services.c.name, services.c.team_id))
+    }
+    chans = {r.id: r.kind for r in conn.execute(select(channels.c.id, channels.c.kind))}
+    integ = {
+        r.id: {"name": r.name, "channel": r.channel_id, "service": r.service_id}
+        for r in conn.execute(
+            select(
+                integrations.c.id,
+                integrations.c.name,
+                integrations.c.channel_id,
+                integrations.c.service_id,
+            )
+        )
+    }
+    people = {
+        r.id: {"name": r.name, "time_zone": r.time_zone, "team": r.team_id}
+        for r in conn.execute(select(users.c.id, users.c.name, users.c.time_zone, users.c.team_id))
+    }
+    members: dict[str, list[str]] = {}
+    for r in conn.execute(select(teams.c.id, teams.c.spec).order_by(teams.c.id)):
+        members[r.id] = [str(m) for m in (r.spec or {}).get("members") or []]
+    for user, info in sorted(people.items()):
+        team = info.get("team")
+        if team and user not in members.setdefault(str(team), []):
+            members[str(team)].append(user)
+    objects: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(
+        select(config_objects.c.kind, config_objects.c.spec)
+        .where(config_objects.c.kind.in_(("slo", "objective", "schedule")))
+        .order_by(config_objects.c.kind, config_objects.c.id)
+    ):
+        objects.setdefault(r.kind, []).append(dict(r.spec))
+    return Catalog(svc, chans, integ, people, members, objects)
