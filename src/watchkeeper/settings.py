@@ -72,6 +72,8 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings
         "voice_gateway_url": get("VOICE_GATEWAY_URL"),
         "voice_gateway_token": get("VOICE_GATEWAY_TOKEN"),
         "delivery_lease_seconds": float(get("DELIVERY_LEASE") or 30.0),
+        "event_retention_days": float(get("EVENT_RETENTION_DAYS") or 0),
+        "engine_tick_seconds": float(get("ENGINE_TICK_SECONDS") or 1.0),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]
