@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from watchkeeper.storage import schedules as schedules_q
 from watchkeeper.storage.tables import (
     channels,
     config_objects,
@@ -53,10 +54,17 @@ class StoredConfig:
 
 def load(conn: Connection, *, now: float) -> StoredConfig:
     objects: dict[str, list[dict[str, Any]]] = {}
+    runtime = schedules_q.overrides_of(conn)
     for row in conn.execute(
         select(config_objects).order_by(config_objects.c.kind, config_objects.c.id)
     ):
-        objects.setdefault(row.kind, []).append(dict(row.spec))
+        spec = dict(row.spec)
+        if row.kind == "schedule":
+            # overrides made at run time page people too, not only the API's answers
+            spec = schedules_q.with_runtime_overrides(
+                spec, [o.spec for o in runtime.get(row.id, [])]
+            )
+        objects.setdefault(row.kind, []).append(spec)
     return StoredConfig(
         version=version(conn),
         channels=[dict(r._mapping) for r in conn.execute(select(channels))],
