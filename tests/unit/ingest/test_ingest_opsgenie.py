@@ -167,7 +167,7 @@ def test_action_body_is_optional(now: datetime) -> None:
         ("", "close", b"", ALIAS, "alias"),
         ("x", "close", b"[]", ALIAS, None),
         ("x", "close", b'{"note": 5}', ALIAS, "note"),
-        ("x", "close", b"{", ALIAS, None),
+        ("x", "close", b"{", ALIAS, "body"),
     ],
     ids=[
         "no-identifierType",

@@ -272,7 +272,7 @@ def _base64_data(attributes: _Attributes, at: str) -> Any:
 
 def _json_data(body: bytes, field: str) -> Any:
     try:
-        return decode_json(body)
+        return decode_json(body, whole=None)
     except InvalidPayload as problem:
         problem.field = join_field(field, problem.field)
         raise

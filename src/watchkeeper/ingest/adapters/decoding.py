@@ -119,16 +119,25 @@ def _problem(exc: msgspec.DecodeError | msgspec.ValidationError, at: str) -> Inv
     return problem
 
 
-def decode_json(body: bytes) -> Any:
-    """Any JSON value; every failure is an InvalidPayload (msgspec lets a few others escape)."""
+def decode_json(body: bytes, *, whole: str | None = "body") -> Any:
+    """Any JSON value; every failure is an InvalidPayload (msgspec lets a few others escape).
+    `whole`: the field named when the failure is not inside a value (the request body)."""
+    allowed = "a JSON document"
     try:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise _problem(exc, "") from None
+        problem = _problem(exc, "")
+        problem.field = problem.field or whole
+        problem.allowed = allowed
+        raise problem from None
     except RecursionError:
-        raise InvalidPayload("body is not valid JSON: nested too deeply") from None
+        raise InvalidPayload(
+            "body is not valid JSON: nested too deeply", field=whole, allowed=allowed
+        ) from None
     except UnicodeDecodeError:
-        raise InvalidPayload("body is not valid JSON: invalid UTF-8") from None
+        raise InvalidPayload(
+            "body is not valid JSON: invalid UTF-8", field=whole, allowed=allowed
+        ) from None
 
 
 def convert(obj: Any, type_: type[T], *, at: str = "") -> T:
