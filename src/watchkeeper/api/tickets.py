@@ -12,9 +12,9 @@ from watchkeeper.api.deps import CallerDep, ReadConn, RuntimeDep
 from watchkeeper.domain.severity import Severity
 from watchkeeper.errors import NotFound, Problem
 from watchkeeper.storage import alerts as alerts_q
-from watchkeeper.storage.db import notify_engines
 from watchkeeper.storage import events as events_q
 from watchkeeper.storage import tickets as tickets_q
+from watchkeeper.storage.db import notify_engines
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 

@@ -29,8 +29,8 @@ from watchkeeper.pipeline.flow import EventSink, Outcome, Pipeline
 from watchkeeper.pipeline.snapshot import Integration
 from watchkeeper.pipeline.snapshots import SnapshotCache
 from watchkeeper.storage import hot
-from watchkeeper.storage.db import notify_engines
 from watchkeeper.storage import rejections as rejections_q
+from watchkeeper.storage.db import notify_engines
 
 log = logging.getLogger(__name__)
 
