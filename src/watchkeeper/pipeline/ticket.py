@@ -68,16 +68,16 @@ class Lifecycle:
         now: float,
     ) -> tuple[dict[str, Any], bool]:
         """The ticket open for grouping of (service, group key), or a new one opened by `alert`
-        (which then counts as its first alert). The caller joins alerts to a found ticket with
-        `join_alerts`. A ticket whose last alert is older than `max_group_age` leaves the
-        grouping index first (invariant 3)."""
+        (which then counts as its first alert). A found ticket is given as its id and last
+        alert time only; the caller joins alerts to it with `join_alerts`. A ticket whose last
+        alert is older than `max_group_age` leaves the grouping index first (invariant 3)."""
         for _ in range(3):
-            current = tickets_q.find_grouping(conn, service_id, group_key)
-            if current is not None and current.last_alert_at + max_group_age <= now:
-                tickets_q.update(conn, current.id, grouping=False)
+            current = tickets_q.grouping_id(conn, service_id, group_key)
+            if current is not None and current[1] + max_group_age <= now:
+                tickets_q.update(conn, current[0], grouping=False)
                 tickets_q.add_timeline(
                     conn,
-                    current.id,
+                    current[0],
                     at=now,
                     kind="grouping_closed",
                     message="older than max_group_age since its last alert: new alerts open "
@@ -85,7 +85,7 @@ class Lifecycle:
                 )
                 current = None
             if current is not None:
-                return dict(current._mapping), False
+                return {"id": current[0], "last_alert_at": current[1]}, False
             values = _new_ticket(service_id, group_key, alert, policy, now)
             ticket_id = tickets_q.insert_grouping(conn, values)
             if ticket_id is None:

@@ -28,6 +28,20 @@ def find_grouping(conn: Connection, service_id: str, group_key: str) -> Row[Any]
     ).first()
 
 
+def grouping_id(conn: Connection, service_id: str, group_key: str) -> tuple[int, float] | None:
+    """(id, last alert at) of the ticket open for grouping: the ingest path's lookup, as a
+    fixed statement on the driver cursor (the condition repeated for SQLite's partial index)."""
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    cur = conn.connection.cursor()
+    cur.execute(
+        f"SELECT id, last_alert_at FROM tickets WHERE service_id = {m} AND group_key = {m} "
+        "AND grouping",
+        (service_id, group_key),
+    )
+    row = cur.fetchone()
+    return (int(row[0]), float(row[1])) if row else None
+
+
 def insert_grouping(conn: Connection, values: dict[str, Any]) -> int | None:
     """Open a ticket for a group; None when another writer opened it first (re-read)."""
     ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(tickets)
