@@ -413,10 +413,14 @@ def test_compare_to_the_previous_window(wk: Harness) -> None:
     assert tickets["previous"] == 1 and tickets["current"] == 7  # #8 was the week before
     ttr = changes["quality.ttr.median"]
     assert ttr["previous"] == 30 * MIN and ttr["current"] == 2880
-    assert ttr["ci95"] is not None and ttr["significant"] is False
-    assert ttr["note"] == "not significant"
+    assert ttr["difference"] == 2880 - 30 * MIN
+    # one ticket the week before, five now: no bootstrap on samples that small
+    assert ttr["ci95"] is None and ttr["significant"] is None
+    assert ttr["note"] == "n too small: each period needs n ≥ 6 for a median change"
     discovery = changes["channel.automatic_discovery_rate"]
     assert discovery["difference"] == pytest.approx(4 / 7 - 1)
+    assert discovery["ci95"][0] < 0 < discovery["ci95"][1]  # Newcombe: 1 of 1 against 4 of 7
+    assert discovery["note"] == "not significant"
 
 
 def test_http_endpoint_and_its_errors(wk: Harness) -> None:

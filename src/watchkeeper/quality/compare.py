@@ -17,6 +17,7 @@ from watchkeeper.quality.stats import (
     MEDIAN,
     Interval,
     bootstrap_median_diff,
+    min_n_for_ci,
     newcombe_diff,
     quantile,
     reservoir_sample,
@@ -116,8 +117,17 @@ def quantile_change(
     current_sample: Sequence[float],
     previous_sample: Sequence[float],
 ) -> dict[str, Any]:
-    """current − previous of a median or p90, percentile bootstrap on bounded samples."""
-    ci = bootstrap_quantile_diff(previous_sample, current_sample, q)
+    """current − previous of a median or p90, percentile bootstrap on bounded samples.
+
+    Below the n a 95% interval of the quantile itself needs (6 for a median, 29 for a p90) in
+    either period, a resample holds too few distinct values to mean anything: no interval.
+    """
+    need = min_n_for_ci(q)
+    small = min(len(current_sample), len(previous_sample)) < need
+    ci = None if small else bootstrap_quantile_diff(previous_sample, current_sample, q)
+    reason = (
+        f"n too small: each period needs n ≥ {need} for a {statistic} change" if small else None
+    )
     difference = None if current is None or previous is None else current - previous
     return {
         "metric": f"{metric}.{statistic}",
@@ -129,7 +139,7 @@ def quantile_change(
             f"percentile bootstrap ({RESAMPLES} resamples) on uniform samples of"
             f" {len(current_sample)} and {len(previous_sample)} values"
         ),
-        **_verdict(ci),
+        **_verdict(ci, reason=reason),
     }
 
 

@@ -146,16 +146,27 @@ class Miss:
 
 def misses(conn: Connection, scope: Scope, look_back: float = MISS_LOOK_BACK) -> list[Miss]:
     """Feedback-opened tickets with no automatic event for their service in the look-back
-    before detection, per service and feedback channel."""
-    earlier = exists().where(
-        E.service_id == T.service_id,
-        E.channel_kind == "automatic",
-        E.received_at >= T.detected_at - look_back,
-        E.received_at <= T.detected_at,
+    before detection, per service and feedback channel.
+
+    The probe is a scalar subquery (the first such event, or NULL) rather than NOT EXISTS:
+    PostgreSQL would turn NOT EXISTS into a hash anti-join on the service and compare every
+    feedback ticket with every event of its service; a scalar subquery runs per ticket on the
+    events' time index, as SQLite runs it too.
+    """
+    earlier = (
+        select(E.id)
+        .where(
+            E.received_at >= T.detected_at - look_back,
+            E.received_at <= T.detected_at,
+            E.service_id == T.service_id,
+            E.channel_kind == "automatic",
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     stmt = (
         select(T.service_id, T.channel_id, func.count(), func.max(T.id))
-        .where(*ticket_conditions(scope), T.channel_kind == "feedback", ~earlier)
+        .where(*ticket_conditions(scope), T.channel_kind == "feedback", earlier.is_(None))
         .group_by(T.service_id, T.channel_id)
     )
     return [Miss(r[0], r[1], as_int(r[2]), as_int(r[3])) for r in conn.execute(stmt)]
@@ -315,34 +326,35 @@ class Interruptions:
 def interruptions(conn: Connection, scope: Scope) -> list[Interruptions]:
     """Paging notifications that reached a person in the window, one per ticket × person
     (the first in the window, whose hour class counts), per person, week and hour class."""
-    conditions: list[ColumnElement[bool]] = [
-        N.paging.is_(True),
-        N.status == "sent",
-        N.sent_at >= scope.start,
-        N.sent_at < scope.end,
-    ]
+    earlier_page = notifications.alias("earlier_page")
+    M = earlier_page.c
+
+    def reached(c: Any) -> list[ColumnElement[bool]]:
+        return [
+            c.paging.is_(True),
+            c.status == "sent",
+            c.sent_at >= scope.start,
+            c.sent_at < scope.end,
+        ]
+
+    # the first page of its ticket and person in the window (ties broken by id)
+    earlier = exists().where(
+        M.ticket_id == N.ticket_id,
+        M.user_id == N.user_id,
+        *reached(M),
+        or_(M.sent_at < N.sent_at, and_(M.sent_at == N.sent_at, M.id < N.id)),
+    )
+    conditions = [*reached(N), ~earlier]
     source: Any = notifications
     if scope.service_ids is not None or scope.severity is not None:
         source = notifications.join(tickets, T.id == N.ticket_id)
         conditions += [*in_services(T.service_id, scope), *at_least(T.severity, scope)]
-    first = (
-        select(
-            N.user_id.label("user_id"),
-            N.hour_class.label("hour_class"),
-            N.sent_at.label("sent_at"),
-            func.row_number()
-            .over(partition_by=(N.ticket_id, N.user_id), order_by=(N.sent_at, N.id))
-            .label("rn"),
-        )
+    week = week_index(N.sent_at)
+    stmt = (
+        select(N.user_id, week, N.hour_class, func.count())
         .select_from(source)
         .where(*conditions)
-        .subquery()
-    )
-    week = week_index(first.c.sent_at)
-    stmt = (
-        select(first.c.user_id, week, first.c.hour_class, func.count())
-        .where(first.c.rn == 1)
-        .group_by(first.c.user_id, week, first.c.hour_class)
+        .group_by(N.user_id, week, N.hour_class)
     )
     return [Interruptions(r[0], as_int(r[1]), r[2], as_int(r[3])) for r in conn.execute(stmt)]
 

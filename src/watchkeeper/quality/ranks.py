@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
@@ -63,7 +63,6 @@ class _Window:
     low: float | None  # None: from the smallest value
     high: float | None  # None: to the largest value
     below: int = 0
-    values: list[float] = field(default_factory=list)
 
 
 def summarize(
@@ -92,9 +91,10 @@ def summarize(
             pending[name] = windows
     if pending:
         _count_below(conn, source, pending)
+        found = _fetch_windows(conn, source, pending)
         for name, windows in pending.items():
             n, total = totals[name]
-            at = _fetch_windows(conn, source, name, windows)
+            at = _assign(windows, found[name])
             method = "sample-guided ranks"
             if at is None:
                 at = _ordered(conn, source, name, ranks_needed(n))
@@ -186,24 +186,48 @@ def _count_below(
 
 
 def _fetch_windows(
-    conn: Connection, source: DurationSource, name: str, windows: list[_Window]
-) -> dict[int, float] | None:
-    """The values at the needed ranks, or None when a window missed one of its ranks."""
-    value = source.values[name]
+    conn: Connection, source: DurationSource, pending: Mapping[str, list[_Window]]
+) -> dict[str, list[float]]:
+    """One scan returns every duration's values inside its windows, each list ascending."""
+    names = list(pending)
+    inside = [_inside(source.values[name], w) for name in names for w in pending[name]]
     stmt = (
-        select(value)
+        select(*(source.values[name] for name in names))
         .select_from(tickets)
-        .where(*source.conditions, or_(*(_inside(value, w) for w in windows)))
-        .order_by(value)
+        .where(*source.conditions, or_(*inside))
     )
-    found = [float(v) for (v,) in conn.execute(stmt)]
+    bounds = [
+        [
+            (-math.inf if w.low is None else w.low, math.inf if w.high is None else w.high)
+            for w in pending[name]
+        ]
+        for name in names
+    ]
+    lists: list[list[float]] = [[] for _ in names]
+    # streamed: only the values inside a window are kept
+    for row in conn.execute(stmt):
+        for value, limits, out in zip(row, bounds, lists, strict=True):
+            if value is not None:
+                for lo, hi in limits:
+                    if lo <= value <= hi:
+                        out.append(value)
+                        break
+    for values in lists:
+        values.sort()
+    return dict(zip(names, lists, strict=True))
+
+
+def _holds(window: _Window, value: float) -> bool:
+    return (window.low is None or value >= window.low) and (
+        window.high is None or value <= window.high
+    )
+
+
+def _assign(windows: list[_Window], values: list[float]) -> dict[int, float] | None:
+    """The values at the needed ranks, or None when a window missed one of its ranks."""
     at: dict[int, float] = {}
     for window in windows:
-        inside = [
-            v
-            for v in found
-            if (window.low is None or v >= window.low) and (window.high is None or v <= window.high)
-        ]
+        inside = [v for v in values if _holds(window, v)]
         for rank in window.ranks:
             position = rank - window.below
             if not 1 <= position <= len(inside):
