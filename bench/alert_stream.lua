@@ -2,7 +2,7 @@
 --
 -- wrk <options> -s bench/alert_stream.lua <url> -- \
 --     <path> <bearer key> <alerts per request> <wrk threads> <distinct label sets> \
---     <startsAt> <endsAt> <phase tag>
+--     <startsAt> <endsAt> <phase tag> [<requests/s>]
 --
 -- Alert n (0 <= n < distinct) has the labels
 --   {alertname: A<n % 100>, service: svc<n % 20>, instance: host<n>, phase: <tag>}
@@ -10,6 +10,12 @@
 -- alerts n = t, t + threads, t + 2 * threads, ... cycling, so the threads never overlap and the
 -- whole set is re-sent once it is used up (a re-send is what Prometheus does every evaluation).
 -- Requests are formatted once in init(); request() only hands out the next one.
+--
+-- With a rate (requests/s over all threads; absent or 0: as fast as the server answers), each
+-- thread paces its requests evenly with delay(), on CLOCK_MONOTONIC read through LuaJIT's FFI.
+-- A connection still waits for its response first (wrk is closed-loop), so a server that falls
+-- behind is offered less: count the responses to know the rate reached. A thread that fell
+-- behind catches up by at most one interval (no burst).
 --
 -- done() prints one line `WRKJSON {...}` with the counts wrk's text output leaves out: the
 -- responses per HTTP status (counted in response()) and the socket errors by kind.
@@ -32,6 +38,7 @@ function init(args)
   local starts = args[6]
   local ends = args[7]
   local tag = args[8]
+  local rate = tonumber(args[9] or "0")
 
   statuses = {}
   local headers = {}
@@ -56,6 +63,31 @@ function init(args)
   end
   pool_size = count
   cursor = 0
+  if rate > 0 then
+    pace(1000 * nthreads / rate)
+  end
+end
+
+-- Defined only with a rate: wrk calls delay() before every request once it exists.
+function pace(interval_ms)
+  local ffi = require("ffi")
+  ffi.cdef([[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clock_id, bench_timespec *tp);
+  ]])
+  local ts = ffi.new("bench_timespec")
+  local CLOCK_MONOTONIC = 1
+  local next_at = nil
+  function delay()
+    ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+    local now = tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+    if next_at == nil or next_at < now - interval_ms then
+      next_at = now
+    end
+    local wait = next_at - now
+    next_at = next_at + interval_ms
+    return math.floor(wait)
+  end
 end
 
 function request()

@@ -1,20 +1,32 @@
-"""Ingest: Watchkeeper against the real Prometheus Alertmanager, same machine, same alert stream.
+"""Ingest and paging: Watchkeeper against the real Prometheus Alertmanager, same machine, same
+alert stream.
 
     .venv/bin/python bench/ingest_vs_alertmanager.py [--db sqlite|postgresql|both]
-                                                     [--duration 10] [--quick]
+                                                     [--duration 10] [--probes 30] [--quick]
 
 Starts Alertmanager (Debian's prometheus-alertmanager: its own temporary storage, clustering
-off, a null receiver) and `watchkeeper serve` (a temporary SQLite file and/or a fresh
-PostgreSQL database that this script creates and drops), all on 127.0.0.1 and free ports, then
-posts the same Alertmanager API v2 alert arrays to `/api/v2/alerts` of each:
+off, a null receiver for the load and a webhook receiver for latency probes) and `watchkeeper
+serve` (a temporary SQLite file and/or a fresh PostgreSQL database that this script creates and
+drops), all on 127.0.0.1 and free ports, then posts the same Alertmanager API v2 alert arrays to
+`/api/v2/alerts` of each:
 
 1. maximum rate with wrk (same threads, connections and duration for every target): one alert
    per request, then 100 alerts per request; alerts/s counts 2xx responses only;
 2. a fixed 2,000 requests/s with hey (-c 10 -q 200, one alert per request; hey sends one body,
    so this phase re-sends one label set; it prints latencies in 0.1 ms steps, and it waits for
    each response, so a server that cannot keep up is offered less than 2,000 requests/s);
+3. alert to first notification: probes, each a new alert with its own alertname (so a new
+   Alertmanager group and a new Watchkeeper ticket, of a service whose policy pages a person
+   paged by no other probe, so nothing is bundled), 0.25 s apart; the time from just before
+   the POST to the arrival of the notification at a loopback HTTP receiver in this process:
+   Watchkeeper's first page (a webhook contact), Alertmanager's webhook minus its group_wait
+   (1 s on the probes' route). Idle (nothing else running), then under load: Watchkeeper
+   while wrk, paced to half of its single-alert maximum rate from phase 1, posts the phase-1
+   stream; Alertmanager while wrk posts it as fast as it can (its own saturating load). The
+   load starts 2 s before the first probe and runs 2 s past the last. Watchkeeper's stages
+   (writer batch, escalation step, delivery claim, send) are read from its database after.
 
-and prints both, the ratio Watchkeeper / Alertmanager, whether the first bar holds, every error
+and prints both, the ratio Watchkeeper / Alertmanager, whether the first bars hold, every error
 and non-2xx response, and how many events Watchkeeper stored (its 2xx is a commit; an
 Alertmanager 2xx only means the alert is in memory).
 
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import secrets
@@ -34,9 +47,11 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -44,9 +59,11 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -64,6 +81,15 @@ FIXED_RPS = 2000
 HEY_WORKERS = 10  # -c 10 -q 200: 2,000 requests/s in all
 BAR_RATE = 0.5  # Watchkeeper's maximum rate >= 0.5 x Alertmanager's
 BAR_P99 = 2.0  # Watchkeeper's p99 at the fixed rate <= 2 x Alertmanager's
+AM_GROUP_WAIT_S = 1.0  # Alertmanager's group_wait for probes, subtracted from its latency
+PROBES = 30  # alert-to-notification probes per target and phase (--quick: 10)
+PROBE_SPACING_S = 0.25  # between probes' alerts (a schedule, not a wait for the page)
+PROBE_WAIT_S = 15.0  # how long a notification may take after the last probe
+LOAD_LEAD_S = 2.0  # background load before the first probe
+LOAD_TAIL_S = 2.0  # and after the last
+LOAD_SHARE = 0.5  # Watchkeeper's background load: this share of its single-alert maximum
+BAR_IDLE = 3.0  # Watchkeeper's median idle <= 3 x Alertmanager's
+BAR_LOAD = 1.0  # Watchkeeper's median under load <= 1 x Alertmanager's
 
 # Piped output keeps the whole table readable instead of wrapping it at 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -115,9 +141,14 @@ def free_port() -> int:
 
 
 def http(
-    method: str, url: str, *, headers: dict[str, str] | None = None, timeout: float = 5.0
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+    timeout: float = 5.0,
 ) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, method=method, headers=headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
@@ -125,7 +156,9 @@ def http(
         return exc.code, exc.read()
 
 
-def wait_until(what: str, proc: subprocess.Popen[bytes], log: Path, check: Callable[[], bool]):
+def wait_until(
+    what: str, proc: subprocess.Popen[bytes], log: Path, check: Callable[[], bool]
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -166,11 +199,39 @@ class Target:
         return self.db is not None
 
 
-def start_alertmanager(procs: Procs, work: Path, key: str) -> Target:
+def start_alertmanager(procs: Procs, work: Path, key: str, hook: str) -> Target:
     marker = f"bench-null-{secrets.token_hex(4)}"  # proves the answering server is ours
     config = work / "alertmanager.yml"
+    # The load goes to a null receiver, grouped by alertname. Latency probes (label
+    # bench_probe="yes", one alertname each, so each is a new group) go to a webhook on our
+    # loopback receiver after group_wait.
     config.write_text(
-        f"route:\n  receiver: {marker}\n  group_by: [alertname]\nreceivers:\n  - name: {marker}\n"
+        yaml.safe_dump(
+            {
+                "route": {
+                    "receiver": marker,
+                    "group_by": ["alertname"],
+                    "routes": [
+                        {
+                            "receiver": "bench-probe-hook",
+                            "matchers": ['bench_probe="yes"'],
+                            "group_by": ["alertname"],
+                            "group_wait": f"{AM_GROUP_WAIT_S:g}s",
+                            "group_interval": "1h",
+                            "repeat_interval": "4h",
+                        }
+                    ],
+                },
+                "receivers": [
+                    {"name": marker},
+                    {
+                        "name": "bench-probe-hook",
+                        "webhook_configs": [{"url": hook, "send_resolved": False}],
+                    },
+                ],
+            },
+            sort_keys=False,
+        )
     )
     storage = work / "alertmanager-data"
     storage.mkdir()
@@ -201,31 +262,79 @@ def start_alertmanager(procs: Procs, work: Path, key: str) -> Target:
     return Target("Alertmanager", url, key, proc, log)
 
 
-def watchkeeper_config(work: Path, key: str) -> Path:
-    path = work / "watchkeeper.yaml"
-    path.write_text(
-        "teams:\n"
-        "  - {id: bench, name: Bench}\n"
-        "channels:\n"
-        "  - {id: prometheus, name: Prometheus, kind: automatic}\n"
-        "services:\n"
-        "  - id: bench\n"
-        "    name: Bench service\n"
-        "    team: bench\n"
-        '    group_by: "{labels.alertname}"\n'  # ~100 groups, as Alertmanager's group_by
-        "integrations:\n"
-        "  - id: am\n"
-        "    name: Alertmanager\n"
-        "    type: alertmanager\n"
-        f"    key: {key}\n"
-        "    channel: prometheus\n"
-        "    service: bench\n"
-    )
+def watchkeeper_config(work: Path, key: str, db: str, hook: str, probes: list[str]) -> Path:
+    """The load goes to service `bench` (no escalation policy: it pages nobody), grouped by
+    alertname. Each latency probe has its own service (chosen by the alert's `service` label),
+    policy and person, whose webhook is `<hook>/<probe>`: every probe opens a new ticket and
+    pages someone not paged before, so no probe is bundled with another (a person paged more
+    than 3 times in 60 s on one contact method gets a bundle)."""
+    config: dict[str, Any] = {
+        "teams": [{"id": "bench", "name": "Bench"}],
+        "channels": [{"id": "prometheus", "name": "Prometheus", "kind": "automatic"}],
+        "users": [],
+        "escalation_policies": [],
+        "services": [
+            {
+                "id": "bench",
+                "name": "Bench service",
+                "team": "bench",
+                "group_by": "{labels.alertname}",  # ~100 groups, as Alertmanager's group_by
+            }
+        ],
+        "integrations": [
+            {
+                "id": "am",
+                "name": "Alertmanager",
+                "type": "alertmanager",
+                "key": key,
+                "channel": "prometheus",
+                "service": "bench",
+            }
+        ],
+        "outbound": {"allow": ["127.0.0.0/8"]},
+    }
+    for probe in probes:
+        ident = f"probe-{probe}"
+        config["users"].append(
+            {
+                "id": ident,
+                "name": f"Probe {probe}",
+                "email": f"{ident}@example.com",
+                "time_zone": "UTC",
+                "contacts": [{"id": "hook", "type": "webhook", "url": f"{hook}/{probe}"}],
+                "notification_rules": [{"contact": "hook", "after": "0s"}],
+            }
+        )
+        config["escalation_policies"].append(
+            {
+                "id": ident,
+                "name": f"Probe {probe}",
+                "levels": [{"role": "first-line", "targets": [f"user:{ident}"], "delay": "1h"}],
+            }
+        )
+        config["services"].append(
+            {
+                "id": ident,
+                "name": f"Probe {probe}",
+                "team": "bench",
+                "escalation_policy": ident,
+                "group_by": "{labels.alertname}",
+            }
+        )
+    path = work / f"watchkeeper-{db}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def start_watchkeeper(
-    procs: Procs, work: Path, key: str, db: str, db_url: str, pg_name: str | None
+    procs: Procs,
+    work: Path,
+    key: str,
+    db: str,
+    db_url: str,
+    pg_name: str | None,
+    hook: str,
+    probes: list[str],
 ) -> Target:
     port = free_port()
     token = "bench-admin-" + secrets.token_hex(16)
@@ -240,7 +349,7 @@ def start_watchkeeper(
             "--db",
             db_url,
             "--config",
-            str(watchkeeper_config(work, key)),
+            str(watchkeeper_config(work, key, db, hook, probes)),
             "--host",
             HOST,
             "--port",
@@ -360,7 +469,7 @@ def parse_wrk_latency(text: str) -> dict[int, float]:
     return found
 
 
-def run_wrk(
+def wrk_argv(
     target: Target,
     *,
     alerts_per_request: int,
@@ -370,9 +479,10 @@ def run_wrk(
     distinct: int,
     tag: str,
     ends_at: datetime,
-) -> Result:
-    now = datetime.now(UTC)
-    argv = [
+    rate: float = 0.0,
+) -> list[str]:
+    """wrk with alert_stream.lua; `rate` > 0 paces it to that many requests/s in all."""
+    return [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
@@ -389,18 +499,21 @@ def run_wrk(
         str(alerts_per_request),
         str(threads),
         str(distinct),
-        iso(now),
+        iso(datetime.now(UTC)),
         iso(ends_at),
         tag,
+        f"{rate:.1f}",
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+
+
+def wrk_result(target: Target, output: str, returncode: int, alerts_per_request: int) -> Result:
+    if returncode != 0:
+        raise SystemExit(f"wrk failed ({returncode}): {output}")
+    line = next((x for x in output.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
-        raise SystemExit(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+        raise SystemExit(f"wrk printed no summary:\n{output}")
     data = json.loads(line.removeprefix("WRKJSON "))
-    latency = parse_wrk_latency(done.stdout)
+    latency = parse_wrk_latency(output)
     errors = dict(data["errors"])
     errors.pop("status")  # those are the non-2xx responses, counted per code in statuses
     result = Result(
@@ -415,6 +528,12 @@ def run_wrk(
     )
     record(target, result)
     return result
+
+
+def run_wrk(target: Target, *, alerts_per_request: int, seconds: int, **options: Any) -> Result:
+    argv = wrk_argv(target, alerts_per_request=alerts_per_request, seconds=seconds, **options)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    return wrk_result(target, done.stdout + done.stderr, done.returncode, alerts_per_request)
 
 
 def hey_seconds(text: str, label: str) -> float | None:
@@ -504,6 +623,310 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# --- alert-to-notification latency ------------------------------------------------------
+
+
+@dataclass
+class Arrival:
+    path: str
+    at: float  # time.monotonic() once the body was read
+    wall: float  # time.time() then: compared with the server's own timestamps
+    body: bytes
+
+
+class Receiver:
+    """A loopback HTTP server that records every POST and answers 200: Watchkeeper's webhook
+    contacts and Alertmanager's webhook receiver both point here. It runs in this process, so
+    its clock is the one the probes are sent by."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[Arrival] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                at, wall = time.monotonic(), time.time()
+                with receiver.lock:
+                    receiver.arrivals.append(Arrival(self.path, at, wall, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{HOST}:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def since(self, index: int) -> list[Arrival]:
+        with self.lock:
+            return self.arrivals[index:]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.arrivals)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest rank: the smallest value with at least pct % of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+@dataclass
+class Probes:
+    """One target's probes in one phase: latency from just before the POST of a new alert to
+    the arrival of its first notification (Alertmanager's minus its group_wait)."""
+
+    phase: str  # "idle" | "load"
+    sent: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # 2xx, but no notification in time
+    post_errors: list[str] = field(default_factory=list)  # the alert itself was refused
+    repeats: int = 0  # notifications beyond the first for one probe
+    unexpected: int = 0  # arrivals that belong to no probe of this phase
+    after_load: int = 0  # notifications that arrived after the background load had stopped
+    post_ms: list[float] = field(default_factory=list)  # the probe POST's own latency
+    load: Result | None = None  # the background load while the probes ran
+    load_rate: float | None = None  # what it was paced at (requests/s; None: as fast as can be)
+    # probe -> (wall clock at the POST, at the notification): for Watchkeeper's stages
+    walls: dict[str, tuple[float, float]] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # stage -> median ms (Watchkeeper)
+
+    @property
+    def median_ms(self) -> float | None:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else None
+
+    @property
+    def p90_ms(self) -> float | None:
+        return percentile(self.latencies_ms, 90)
+
+    @property
+    def max_ms(self) -> float | None:
+        return max(self.latencies_ms) if self.latencies_ms else None
+
+    @property
+    def trouble(self) -> list[str]:
+        found = []
+        if self.post_errors:
+            found.append(f"{len(self.post_errors)} probe alerts refused: {self.post_errors[:3]}")
+        if self.missing:
+            found.append(f"{len(self.missing)} probes never notified: {self.missing[:5]}")
+        if self.repeats:
+            found.append(f"{self.repeats} repeated notifications")
+        if self.unexpected:
+            found.append(f"{self.unexpected} notifications that match no probe")
+        if self.after_load:
+            found.append(f"{self.after_load} notifications arrived after the load had stopped")
+        return found
+
+
+def probe_names(phase: str, count: int) -> list[str]:
+    return [f"{phase}-{i}" for i in range(count)]
+
+
+def probe_alertname(target: Target, probe: str) -> str:
+    side = target.db or "am"
+    return f"Probe-{side}-{probe}"
+
+
+def probe_key(target: Target, arrival: Arrival) -> str | None:
+    """Which probe (its alertname) a notification is for: Alertmanager's group label;
+    Watchkeeper's contact path, checked against the alert labels in the page."""
+    try:
+        body = json.loads(arrival.body)
+    except ValueError:
+        return None
+    if not target.is_watchkeeper:
+        if arrival.path != "/am":
+            return None
+        return (body.get("groupLabels") or {}).get("alertname")
+    prefix = f"/wk-{target.db}/"
+    if not arrival.path.startswith(prefix):
+        return None
+    name = probe_alertname(target, arrival.path.removeprefix(prefix))
+    return name if name in arrival.body.decode(errors="replace") else None
+
+
+def send_probes(
+    target: Target,
+    receiver: Receiver,
+    probes: Probes,
+    names: list[str],
+    *,
+    spacing: float,
+    ends_at: datetime,
+    wait: float,
+    load_ended: Callable[[], float | None] = lambda: None,
+) -> None:
+    """Post one new alert per probe, `spacing` seconds apart (on a schedule: a slow answer
+    does not delay the next probe's slot more than itself), then wait at most `wait` seconds
+    after the last for every notification."""
+    group_wait_ms = 0.0 if target.is_watchkeeper else AM_GROUP_WAIT_S * 1000
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {target.key}"}
+    mark = receiver.count()
+    sent: dict[str, float] = {}
+    sent_wall: dict[str, tuple[str, float]] = {}
+    started = time.monotonic()
+    for n, probe in enumerate(names):
+        pause = started + n * spacing - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        alertname = probe_alertname(target, probe)
+        body = json.dumps(
+            [
+                {
+                    "labels": {
+                        "alertname": alertname,
+                        "service": f"probe-{probe}",
+                        "bench_probe": "yes",
+                        "severity": "critical",
+                    },
+                    "annotations": {"summary": f"latency probe {alertname}"},
+                    "startsAt": iso(datetime.now(UTC)),
+                    "endsAt": iso(ends_at),
+                }
+            ]
+        ).encode()
+        at, wall = time.monotonic(), time.time()
+        try:
+            status, answer = http(
+                "POST", f"{target.url}/api/v2/alerts", headers=headers, data=body, timeout=30
+            )
+        except OSError as exc:
+            status, answer = 0, str(exc).encode()
+        probes.post_ms.append((time.monotonic() - at) * 1000)
+        probes.sent += 1
+        if 200 <= status < 300:
+            sent[alertname] = at
+            sent_wall[alertname] = (probe, wall)
+            target.requests_2xx += 1
+            target.acked_alerts += 1
+        else:
+            probes.post_errors.append(f"{alertname}: HTTP {status} {answer[:120]!r}")
+    deadline = time.monotonic() + wait
+    first: dict[str, Arrival] = {}
+    while True:
+        first.clear()
+        repeats = unexpected = 0
+        for arrival in receiver.since(mark):
+            name = probe_key(target, arrival)
+            if name not in sent:
+                unexpected += 1
+            elif name in first:
+                repeats += 1
+            else:
+                first[name] = arrival
+        if len(first) == len(sent) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    probes.repeats, probes.unexpected = repeats, unexpected
+    ended = load_ended()
+    for name, at in sent.items():
+        page = first.get(name)
+        if page is None:
+            probes.missing.append(name)
+            continue
+        probes.latencies_ms.append((page.at - at) * 1000 - group_wait_ms)
+        probe, wall = sent_wall[name]
+        probes.walls[probe] = (wall, page.wall)
+        if ended is not None and page.at > ended:
+            probes.after_load += 1
+
+
+def measure_idle(
+    target: Target, receiver: Receiver, count: int, spacing: float, ends_at: datetime
+) -> Probes:
+    # The first page of a server pays for imports, connection pools and the like: not counted.
+    warm = Probes("warm-up")
+    send_probes(target, receiver, warm, ["warm"], spacing=spacing, ends_at=ends_at, wait=20)
+    if warm.trouble:
+        console.print(f"  [yellow]warm-up probe: {'; '.join(warm.trouble)}[/yellow]")
+    probes = Probes("idle")
+    send_probes(
+        target,
+        receiver,
+        probes,
+        probe_names("idle", count),
+        spacing=spacing,
+        ends_at=ends_at,
+        wait=PROBE_WAIT_S,
+    )
+    return probes
+
+
+def measure_under_load(
+    procs: Procs,
+    work: Path,
+    target: Target,
+    receiver: Receiver,
+    *,
+    count: int,
+    spacing: float,
+    rate: float,
+    wrk_common: dict[str, Any],
+    ends_at: datetime,
+) -> Probes:
+    """Probes while wrk runs in the background: paced at `rate` requests/s (0: saturating).
+    The load runs LOAD_LEAD_S before the first probe and LOAD_TAIL_S after the last."""
+    probes = Probes("load", load_rate=rate or None)
+    extra = 0.0 if target.is_watchkeeper else AM_GROUP_WAIT_S
+    seconds = math.ceil(LOAD_LEAD_S + count * spacing + extra + LOAD_TAIL_S)
+    name = "wrk-load-" + (target.db or "am")
+    log = work / f"{name}.log"
+    argv = wrk_argv(
+        target,
+        alerts_per_request=1,
+        seconds=seconds,
+        tag="latency-load",
+        rate=rate,
+        **wrk_common,
+    )
+    started = time.monotonic()
+    proc = procs.start(name, argv, log, dict(os.environ))
+    ended: list[float] = []
+
+    def load_ended() -> float | None:
+        if not ended and proc.poll() is not None:
+            ended.append(time.monotonic())
+        return ended[0] if ended else None
+
+    try:
+        time.sleep(LOAD_LEAD_S)
+        if proc.poll() is not None:
+            raise SystemExit(f"wrk (background load) exited early:\n{tail(log)}")
+        send_probes(
+            target,
+            receiver,
+            probes,
+            probe_names("load", count),
+            spacing=spacing,
+            ends_at=ends_at,
+            wait=max(PROBE_WAIT_S, seconds - (time.monotonic() - started) + 5),
+            load_ended=load_ended,
+        )
+        proc.wait(timeout=max(1.0, seconds + 60 - (time.monotonic() - started)))
+    finally:
+        procs.stop(proc)
+    probes.load = wrk_result(target, log.read_text(errors="replace"), proc.returncode, 1)
+    return probes
+
+
 # --- what each target holds at the end ---------------------------------------------------
 
 
@@ -574,20 +997,60 @@ def drain(target: Target, limit: float = 120.0) -> float:
     return max(0.0, time.monotonic() - started - 1.0)
 
 
-def watchkeeper_rows(target: Target) -> dict[str, int]:
-    """Rows in the database, read directly once the server has stopped."""
-    tables = ("events", "alerts", "tickets")
+def db_rows(target: Target, sql: str) -> list[tuple[Any, ...]]:
+    """A query on Watchkeeper's database, read directly once the server has stopped."""
     if target.db == "sqlite":
         path = (target.db_url or "").removeprefix("sqlite:///")
         with sqlite3.connect(path) as conn:
-            return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+            return list(conn.execute(sql).fetchall())
     import psycopg
 
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{target.pg_name}"
     with psycopg.connect(url, connect_timeout=5) as conn:
-        return {
-            t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
-            for t in tables
+        return list(conn.execute(sql).fetchall())
+
+
+def watchkeeper_rows(target: Target) -> dict[str, int]:
+    return {
+        t: int(db_rows(target, f"SELECT count(*) FROM {t}")[0][0])
+        for t in ("events", "alerts", "tickets")
+    }
+
+
+STAGES = (
+    ("queue", "POST sent -> writer batch (ticket opened)"),
+    ("escalate", "-> escalation step (page recorded)"),
+    ("claim", "-> delivery claimed"),
+    ("hand_off", "-> send started (sender thread)"),
+    ("send", "-> webhook received"),
+)
+
+
+def watchkeeper_stages(target: Target, by_phase: dict[str, Probes]) -> None:
+    """Where a probe's time went, from the server's own timestamps (read once it stopped):
+    the ticket's detected_at (its writer batch), the page's created_at (the escalation step)
+    and dispatched_at (the delivery claim), the first attempt's started_at. Both clocks are
+    this machine's wall clock."""
+    rows = db_rows(
+        target,
+        "SELECT t.service_id, t.detected_at, n.created_at, n.dispatched_at, min(d.started_at) "
+        "FROM tickets t JOIN notifications n ON n.ticket_id = t.id "
+        "LEFT JOIN deliveries d ON d.notification_id = n.id "
+        "WHERE t.service_id LIKE 'probe-%' AND n.kind = 'page' "
+        "GROUP BY t.service_id, t.detected_at, n.created_at, n.dispatched_at",
+    )
+    server = {str(r[0]).removeprefix("probe-"): r[1:] for r in rows}
+    for probes in by_phase.values():
+        spans: dict[str, list[float]] = {name: [] for name, _ in STAGES}
+        for probe, (sent, arrived) in probes.walls.items():
+            stamps = server.get(probe)
+            if stamps is None or any(x is None for x in stamps):
+                continue
+            points = [sent, *(float(x) for x in stamps), arrived]
+            for (name, _), a, b in zip(STAGES, points[:-1], points[1:], strict=True):
+                spans[name].append((b - a) * 1000)
+        probes.stages = {
+            name: statistics.median(values) for name, values in spans.items() if values
         }
 
 
@@ -629,7 +1092,12 @@ def report(
         table.add_column(wk.name, justify="right")
         table.add_column("ratio", justify="right")
 
-    def row(phase: str, label: str, value: Callable[[Result], float | None], show) -> None:
+    def row(
+        phase: str,
+        label: str,
+        value: Callable[[Result], float | None],
+        show: Callable[[float | None], str],
+    ) -> None:
         a = value(results[am.name][phase])
         cells = [show(a)]
         for wk in wks:
@@ -744,9 +1212,145 @@ def report(
         "and hey drop the requests still in flight, and the server commits them anyway (see "
         "'busy after the load stopped')."
     )
-    console.print(
-        "\nAlert-to-notification latency: not measured yet (notifications are being built)."
+    return verdicts
+
+
+def probes_line(pr: Probes) -> str:
+    text = (
+        f"median {fmt_ms(pr.median_ms)}, p90 {fmt_ms(pr.p90_ms)}, max {fmt_ms(pr.max_ms)}; "
+        f"{len(pr.latencies_ms)}/{pr.sent} notified"
     )
+    if pr.load is not None:
+        text += f"; background load {pr.load.requests_per_s:,.0f} req/s (2xx)"
+    if pr.trouble:
+        text += " [red](" + "; ".join(pr.trouble) + ")[/red]"
+    return text
+
+
+def report_latency(
+    targets: list[Target], latency: dict[str, dict[str, Probes]]
+) -> dict[str, dict[str, Any]]:
+    am = targets[0]
+    wks = targets[1:]
+    table = Table(
+        title="Alert to first notification: Watchkeeper's first page (webhook) vs Alertmanager's "
+        f"webhook minus its group_wait ({AM_GROUP_WAIT_S:g} s)"
+    )
+    table.add_column("metric")
+    table.add_column(am.name, justify="right")
+    for wk in wks:
+        table.add_column(wk.name, justify="right")
+        table.add_column("ratio", justify="right")
+
+    def row(
+        phase: str,
+        label: str,
+        value: Callable[[Probes], float | None],
+        show: Callable[[float | None], str],
+    ) -> None:
+        a = value(latency[am.name][phase])
+        cells = [show(a)]
+        for wk in wks:
+            w = value(latency[wk.name][phase])
+            cells += [show(w), fmt_ratio(w, a)]
+        table.add_row(label, *cells)
+
+    def text_row(phase: str, label: str, value: Callable[[Probes], str]) -> None:
+        cells = [value(latency[am.name][phase])]
+        for wk in wks:
+            cells += [value(latency[wk.name][phase]), ""]
+        table.add_row(label, *cells)
+
+    for phase, title in (
+        ("idle", "idle (no other load)"),
+        (
+            "load",
+            f"under load (Watchkeeper: wrk at {LOAD_SHARE:g}x its maximum; Alertmanager: at its"
+            " maximum)",
+        ),
+    ):
+        table.add_section()
+        table.add_row(f"[bold]{title}[/bold]")
+        row(phase, "median", lambda p: p.median_ms, fmt_ms)
+        row(phase, "p90", lambda p: p.p90_ms, fmt_ms)
+        row(phase, "max", lambda p: p.max_ms, fmt_ms)
+        text_row(phase, "notified / probes", lambda p: f"{len(p.latencies_ms)}/{p.sent}")
+        row(phase, "probe POST p50 (ack)", lambda p: percentile(p.post_ms, 50), fmt_ms)
+        if phase == "load":
+            text_row(
+                phase,
+                "load offered (req/s)",
+                lambda p: "max" if p.load_rate is None else f"{p.load_rate:,.0f}",
+            )
+            row(
+                phase,
+                "load reached (2xx req/s)",
+                lambda p: p.load.requests_per_s if p.load else None,
+                fmt_rate,
+            )
+            row(
+                phase,
+                "load p99 ack latency",
+                lambda p: p.load.p99_ms if p.load else None,
+                fmt_ms,
+            )
+            text_row(phase, "load errors", lambda p: str(p.load.errors) if p.load else "-")
+        table.add_row(f"[dim]Watchkeeper's stages, median ({phase})[/dim]")
+        for stage, label in STAGES:
+            cells = ["-"]
+            for wk in wks:
+                cells += [fmt_ms(latency[wk.name][phase].stages.get(stage)), ""]
+            table.add_row(f"  {label}", *cells)
+    console.print()
+    console.print(table)
+
+    problems = [
+        f"{t.name}, {phase}: {issue}"
+        for t in targets
+        for phase, pr in latency[t.name].items()
+        for issue in pr.trouble
+        + ([f"load errors: {pr.load.error_text()}"] if pr.load and pr.load.errors else [])
+    ]
+    for problem in problems:
+        console.print(f"  [red]{problem}[/red]")
+
+    verdicts: dict[str, dict[str, Any]] = {}
+    console.print(
+        f"\n[bold]First bar, notifications[/bold] (median idle <= {BAR_IDLE:g}x Alertmanager's "
+        f"idle; median under load <= {BAR_LOAD:g}x Alertmanager's under load):"
+    )
+    a_idle = latency[am.name]["idle"].median_ms
+    a_load = latency[am.name]["load"].median_ms
+    for wk in wks:
+        idle, load = latency[wk.name]["idle"], latency[wk.name]["load"]
+        checks = {
+            "idle_median": (
+                idle.median_ms is not None
+                and a_idle is not None
+                and idle.median_ms <= BAR_IDLE * a_idle
+            ),
+            "load_median": (
+                load.median_ms is not None
+                and a_load is not None
+                and load.median_ms <= BAR_LOAD * a_load
+            ),
+            "every_probe_notified": not (idle.missing or load.missing),
+        }
+        notes = []
+        if load.load is not None and load.load_rate:
+            reached = load.load.requests_per_s / load.load_rate
+            if reached < 0.9:
+                notes.append(f"the background load reached only {reached:.0%} of its paced rate")
+        holds = all(checks.values())
+        verdicts[wk.name] = {"holds": holds, "checks": checks, "notes": notes}
+        mark = "[green]HOLDS[/green]" if holds else "[red]DOES NOT HOLD[/red]"
+        detail = ", ".join(f"{k} {'ok' if v else 'FAIL'}" for k, v in checks.items())
+        console.print(
+            f"  {wk.name}: {mark} ({detail}; idle {fmt_ratio(idle.median_ms, a_idle)}, "
+            f"under load {fmt_ratio(load.median_ms, a_load)})"
+        )
+        for note in notes:
+            console.print(f"    [yellow]note: {note}[/yellow]")
     return verdicts
 
 
@@ -763,11 +1367,22 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--distinct", type=int, default=10_000, help="distinct label sets per phase (10,000)"
     )
+    p.add_argument(
+        "--probes",
+        type=int,
+        default=None,
+        help=f"alert-to-notification probes per target and phase ({PROBES}; --quick: 10;"
+        " 0: skip that measurement)",
+    )
     p.add_argument("--json", type=Path, help="also write the results to this file")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = p.parse_args()
     if args.quick:
         args.duration = 3
+    if args.probes is None:
+        args.probes = 10 if args.quick else PROBES
+    if not 0 <= args.probes <= 200:
+        p.error("--probes: 0 to 200")
     if not 1 <= args.duration <= 600:
         p.error("--duration: 1 to 600 seconds")
     if not 1 <= args.threads <= args.connections <= 1000:
@@ -813,6 +1428,9 @@ def main() -> int:
         "hey": f"-c {HEY_WORKERS} -q {FIXED_RPS // HEY_WORKERS} -z {args.duration}s",
         "distinct_label_sets": args.distinct,
         "groups": GROUPS,
+        "probes": args.probes,
+        "probe_spacing_s": PROBE_SPACING_S,
+        "alertmanager_probe_group_wait_s": AM_GROUP_WAIT_S,
         "cpus": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "source": source_version(),
@@ -837,20 +1455,25 @@ def main() -> int:
     procs = Procs()
     key = "bench-am-" + secrets.token_hex(16)
     # endsAt must stay in the future for the whole run (else later sends become resolves).
-    planned = (3 * args.duration + 5) * (1 + len(dbs)) + 120
+    probe_s = 2 * (args.probes * PROBE_SPACING_S + LOAD_LEAD_S + LOAD_TAIL_S + 5)
+    planned = (3 * args.duration + 5 + probe_s) * (1 + len(dbs)) + 120
     ends_at = datetime.now(UTC) + timedelta(seconds=max(300, 2 * planned))
     results: dict[str, dict[str, Result]] = {}
+    latency: dict[str, dict[str, Probes]] = {}
     databases = ExitStack()  # PostgreSQL databases to drop
+    receiver = Receiver()
+    probes = ["warm", *probe_names("idle", args.probes), *probe_names("load", args.probes)]
     try:
-        targets = [start_alertmanager(procs, work, key)]
+        targets = [start_alertmanager(procs, work, key, f"{receiver.url}/am")]
         for db in dbs:
+            hook = f"{receiver.url}/wk-{db}"
             if db == "sqlite":
                 url = f"sqlite:///{work / 'watchkeeper.db'}"
-                targets.append(start_watchkeeper(procs, work, key, db, url, None))
+                targets.append(start_watchkeeper(procs, work, key, db, url, None, hook, probes))
             else:
                 name = databases.enter_context(postgres_database())
                 url = PG_SERVER_URL.format(db=name)
-                targets.append(start_watchkeeper(procs, work, key, db, url, name))
+                targets.append(start_watchkeeper(procs, work, key, db, url, name, hook, probes))
         console.print("Started: " + ", ".join(f"{t.name} at {t.url}" for t in targets))
 
         wrk_common = {
@@ -885,14 +1508,53 @@ def main() -> int:
                 f"p99 {fmt_ms(r.p99_ms)}, errors {r.errors}, busy {r.drain_s:.1f} s after"
             )
 
+        if args.probes:
+            for t in targets:
+                console.print(
+                    f"latency, idle: {args.probes} new alerts to {t.name}, "
+                    f"{PROBE_SPACING_S:g} s apart ..."
+                )
+                pr = measure_idle(t, receiver, args.probes, PROBE_SPACING_S, ends_at)
+                latency[t.name] = {"idle": pr}
+                console.print(f"  {probes_line(pr)}")
+            for t in targets:
+                if t.is_watchkeeper:
+                    rate = LOAD_SHARE * results[t.name]["single"].requests_per_s
+                    how = f"wrk paced at {rate:,.0f} req/s ({LOAD_SHARE:g}x its maximum)"
+                else:
+                    rate = 0.0
+                    how = "wrk at its maximum rate"
+                console.print(f"latency, under load: {t.name} while {how} ...")
+                pr = measure_under_load(
+                    procs,
+                    work,
+                    t,
+                    receiver,
+                    count=args.probes,
+                    spacing=PROBE_SPACING_S,
+                    rate=rate,
+                    wrk_common=wrk_common,
+                    ends_at=ends_at,
+                )
+                latency[t.name]["load"] = pr
+                drain(t)
+                console.print(f"  {probes_line(pr)}")
+
         targets[0].after = alertmanager_after(targets[0])
         procs.stop(targets[0].proc)
         for t in targets[1:]:
             t.after = watchkeeper_metrics(t)
             procs.stop(t.proc)  # graceful: the writer finishes what it holds
             t.after.update(watchkeeper_rows(t))
+            if t.name in latency:
+                watchkeeper_stages(t, latency[t.name])
 
         verdicts = report(targets, results, settings)
+        if args.probes:
+            for name, verdict in report_latency(targets, latency).items():
+                verdicts[name]["notification"] = verdict
+        else:
+            console.print("\nAlert-to-notification latency: skipped (--probes 0).")
         if args.json:
             args.json.write_text(
                 json.dumps(
@@ -907,6 +1569,17 @@ def main() -> int:
                         },
                         "after": {t.name: t.after for t in targets},
                         "acked_alerts": {t.name: t.acked_alerts for t in targets},
+                        "notification_latency": {
+                            name: {
+                                phase: {
+                                    **asdict(pr),
+                                    "median_ms": pr.median_ms,
+                                    "p90_ms": pr.p90_ms,
+                                }
+                                for phase, pr in by_phase.items()
+                            }
+                            for name, by_phase in latency.items()
+                        },
                         "first_bar": verdicts,
                     },
                     indent=2,
@@ -925,6 +1598,7 @@ def main() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         procs.stop_all()
+        receiver.close()
         databases.close()
         if args.keep:
             console.print(f"kept {work}")
