@@ -19,6 +19,7 @@ from watchkeeper.api import (
     admin,
     escalation,
     health,
+    quality,
     records,
     schedules,
     silences,
@@ -41,6 +42,7 @@ def management_api(rt: Runtime) -> FastAPI:
     api.state.runtime = rt
     for module in (tickets, records, silences, admin, health, actions, escalation, schedules):
         api.include_router(module.router)
+    api.include_router(quality.router)
     api.include_router(console.router)
 
     @api.exception_handler(Problem)

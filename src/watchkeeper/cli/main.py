@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from watchkeeper.cli import oncall, records, tickets
+from watchkeeper.cli import oncall, records, report, tickets
 from watchkeeper.cli.client import call
 from watchkeeper.settings import from_env
 
@@ -24,6 +24,8 @@ app.add_typer(tickets.app, name="tickets")
 app.command("alerts")(records.alerts)
 app.command("events")(records.events)
 app.command("why")(records.why)
+app.command("report")(report.report)
+app.command("okr")(report.okr)
 oncall.register(app)
 route_app = typer.Typer(help="Explain routing.", no_args_is_help=True)
 app.add_typer(route_app, name="route")

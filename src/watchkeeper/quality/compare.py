@@ -8,6 +8,7 @@ rates. A change whose interval covers zero (a ratio's, one) is marked not signif
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from typing import Any, Final
@@ -149,12 +150,14 @@ def count_change(
     """Change of an event count per unit of time, as a relative change with the interval of
     the ratio of two Poisson rates (minus one)."""
     ci = count_ratio_ci(previous, previous_seconds, current, current_seconds)
-    relative = None if ci is None else (ci[0] - 1.0, ci[1] - 1.0)
     week = 7 * 86400.0
     cur = current / current_seconds * week if current_seconds > 0 else None
     prev = previous / previous_seconds * week if previous_seconds > 0 else None
     difference = None if cur is None or prev is None else cur - prev
-    verdict = _verdict(relative)
+    verdict = _verdict(None if ci is None else (ci[0] - 1.0, ci[1] - 1.0))
+    if ci is not None and math.isinf(ci[1]):
+        # nothing in the previous window: the ratio has no upper bound (JSON has no infinity)
+        verdict["ci95"] = [ci[0] - 1.0, None]
     return {
         "metric": metric,
         "kind": "count per week",
