@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -41,6 +42,7 @@ from watchkeeper.storage import timers as timers_q
 BUNDLE_AFTER: Final = 3  # messages a contact method takes one by one within the window
 BUNDLE_WINDOW: Final = 60.0
 QUEUE_PER_WORKER: Final = 4
+LATER: Final = object()  # a claim to look at again on the next pass
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,15 @@ class DeliveryModule:
         self._ready: list[_Send] = []
         self._registries: dict[tuple[str, ...], Registry] = {}
         self._db: Database | None = None
+        self._wake: Callable[[], None] | None = None
+        self._starved = False  # the last claim stopped at the queue's size: more may be due
 
     # --- the engine's side ----------------------------------------------------------------
+
+    def bind_wake(self, wake: Callable[[], None]) -> None:
+        """How to make the engine tick again at once: when the queue drains while more
+        deliveries are due, rather than idling until the next tick."""
+        self._wake = wake
 
     def update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         self._db = conn.engine
@@ -76,6 +85,7 @@ class DeliveryModule:
             busy = set(self._inflight)
         room = self.options.delivery_workers * QUEUE_PER_WORKER - len(busy)
         if room <= 0:
+            self._starved = True
             return 0
         rows = timers_q.claim_due(
             conn,
@@ -85,13 +95,20 @@ class DeliveryModule:
             lease=self.options.delivery_lease,
             limit=room,
         )
+        if len(rows) == room:
+            self._starved = True
+        mine = [timer for timer in rows if int(timer.ref) not in busy]  # else: sending it now
+        found = notifications_q.get_many(conn, [int(timer.ref) for timer in mine])
+        tickets = notifications_q.tickets_by_id(conn, [n.ticket_id for n in found.values()])
         handled = 0
-        for timer in rows:
-            if int(timer.ref) in busy:
-                continue  # this engine is sending it right now
-            job = self._prepare(conn, snap, timer, now)
+        for timer in mine:
+            row = found.get(int(timer.ref))
+            ticket = tickets.get(row.ticket_id) if row is not None else None
+            job = self._prepare(conn, snap, timer, row, ticket, now)
+            if job is LATER:
+                continue  # another engine is deciding for this person's contact method
             handled += 1
-            if job is not None:
+            if isinstance(job, Job):
                 self._ready.append(_Send(job, self._registry(snap)))
         return handled
 
@@ -122,8 +139,16 @@ class DeliveryModule:
 
     # --- claiming ---------------------------------------------------------------------------
 
-    def _prepare(self, conn: Connection, snap: Snapshot, timer: Row[Any], now: float) -> Job | None:
-        row = notifications_q.get(conn, int(timer.ref))
+    def _prepare(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        timer: Row[Any],
+        row: Row[Any] | None,
+        ticket: Row[Any] | None,
+        now: float,
+    ) -> Job | object | None:
+        """The job to send; None when there is nothing to send; LATER to look again."""
         if row is None or row.status != "pending":
             timers_q.delete(conn, timer.id)
             return None
@@ -140,7 +165,6 @@ class DeliveryModule:
             return None
         if row.kind == "bundle":
             return self._prepare_bundle(conn, snap, timer, row, contact, person.time_zone, now)
-        ticket = tickets_q.get(conn, row.ticket_id)
         why = unwanted(row.kind, ticket)
         if why is not None:
             timers_q.delete(conn, timer.id)
@@ -154,7 +178,9 @@ class DeliveryModule:
             )
             return None
         if row.dispatched_at is None:
-            notifications_q.lock_contact(conn, row.user_id, row.contact_id)
+            if not notifications_q.lock_contact(conn, row.user_id, row.contact_id):
+                notifications_q.release_timer(conn, timer.id)
+                return LATER
             recent = notifications_q.recent_dispatches(
                 conn, row.user_id, row.contact_id, since=now - BUNDLE_WINDOW
             )
@@ -162,16 +188,15 @@ class DeliveryModule:
                 self._bundle(conn, timer, row, recent, now)
                 return None
             notifications_q.update(conn, row.id, dispatched_at=now)
-        assert ticket is not None
-        notice = self._notice(conn, snap, ticket, row.user_id, now)
         return Job(
             notification_id=row.id,
             kind=row.kind,
             user_id=row.user_id,
             contact=contact,
-            message=Message(delivery_id=row.delivery_id, tickets=(notice,)),
+            delivery_id=row.delivery_id,
             ticket_ids=(row.ticket_id,),
             time_zone=person.time_zone,
+            snap=snap,
         )
 
     def _bundle(
@@ -227,9 +252,11 @@ class DeliveryModule:
         contact: Contact,
         time_zone: str,
         now: float,
-    ) -> Job | None:
-        notifications_q.lock_contact(conn, bundle.user_id, bundle.contact_id)
-        notices: dict[int, TicketNotice] = {}
+    ) -> Job | object | None:
+        if not notifications_q.lock_contact(conn, bundle.user_id, bundle.contact_id):
+            notifications_q.release_timer(conn, timer.id)
+            return LATER
+        carried: list[int] = []
         for member in notifications_q.bundle_members(conn, bundle.id):
             ticket = tickets_q.get(conn, member.ticket_id)
             why = unwanted(member.kind, ticket)
@@ -244,9 +271,9 @@ class DeliveryModule:
                     f" bundle, {why}",
                 )
                 continue
-            if ticket is not None and member.ticket_id not in notices:
-                notices[member.ticket_id] = self._notice(conn, snap, ticket, bundle.user_id, now)
-        if not notices:
+            if member.ticket_id not in carried:
+                carried.append(member.ticket_id)
+        if not carried:
             timers_q.delete(conn, timer.id)
             notifications_q.update(conn, bundle.id, status="cancelled")
             return None
@@ -256,14 +283,17 @@ class DeliveryModule:
             kind="bundle",
             user_id=bundle.user_id,
             contact=contact,
-            message=Message(delivery_id=bundle.delivery_id, tickets=tuple(notices.values())),
-            ticket_ids=tuple(notices),
+            delivery_id=bundle.delivery_id,
+            ticket_ids=tuple(carried),
             time_zone=time_zone,
+            snap=snap,
         )
 
     def _notice(
         self, conn: Connection, snap: Snapshot, ticket: Row[Any], user_id: str, now: float
     ) -> TicketNotice:
+        """What the message says about one ticket (built in the sender thread, just before
+        sending, so it shows the ticket as it is then)."""
         return ticket_notice(
             conn,
             ticket,
@@ -307,24 +337,30 @@ class DeliveryModule:
         db = self._db
         try:
             assert db is not None
-            recorder = Recorder(db, self.stage.clock, self.owner)
-            if not recorder.still_wanted(job):
+            recorder = Recorder(db, self.stage.clock, self.owner, self.options.delivery_lease)
+            message = recorder.prepare(job, self._notice)
+            if message is None:
                 return
             started = self.stage.clock.now().timestamp()
-            result = self._send(send)
+            result = self._send(send, message)
             recorder.record(job, result, started=started)
         except Exception:  # a sender thread must survive; the lease retries
             log.exception("delivery of notification %s failed unexpectedly", job.notification_id)
         finally:
             with self._lock:
                 self._inflight.discard(job.notification_id)
+                wake = self._starved and len(self._inflight) <= self.options.delivery_workers
+                if wake:
+                    self._starved = False
+            if wake and self._wake is not None:
+                self._wake()
 
     @staticmethod
-    def _send(send: _Send) -> DeliveryResult:
+    def _send(send: _Send, message: Message) -> DeliveryResult:
         job = send.job
         try:
             notifier = send.registry.notifier_for(job.contact.type)
-            return notifier.send(job.contact, job.message)
+            return notifier.send(job.contact, message)
         except Exception as exc:  # a notifier bug is a failed attempt
             log.exception("notifier %s raised", job.contact.type)
             return failed(

@@ -4,6 +4,7 @@ after the send: a slow receiver never holds a transaction open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +14,10 @@ from sqlalchemy import Engine as Database
 from watchkeeper.clock import Clock, from_epoch
 from watchkeeper.engine.policy import human
 from watchkeeper.notify.contact import Contact
-from watchkeeper.notify.message import Message
+from watchkeeper.notify.message import Message, TicketNotice
 from watchkeeper.notify.result import DeliveryResult
 from watchkeeper.notify.retry import MAX_ATTEMPTS, next_delay
+from watchkeeper.pipeline.snapshot import Snapshot
 from watchkeeper.quality.hours import classify
 from watchkeeper.storage import notifications as notifications_q
 from watchkeeper.storage import tickets as tickets_q
@@ -30,9 +32,13 @@ class Job:
     kind: str  # page | update | bundle
     user_id: str
     contact: Contact
-    message: Message
-    ticket_ids: tuple[int, ...]
+    delivery_id: str
+    ticket_ids: tuple[int, ...]  # the tickets it carries (several: a bundle)
     time_zone: str
+    snap: Snapshot
+
+
+NoticeBuilder = Callable[[Connection, Snapshot, Row[Any], str, float], TicketNotice]
 
 
 def unwanted(kind: str, ticket: Row[Any] | None) -> str | None:
@@ -51,29 +57,44 @@ def unwanted(kind: str, ticket: Row[Any] | None) -> str | None:
 
 
 class Recorder:
-    def __init__(self, db: Database, clock: Clock, owner: str) -> None:
+    def __init__(self, db: Database, clock: Clock, owner: str, lease: float) -> None:
         self.db = db
         self.clock = clock
         self.owner = owner
+        self.lease = lease
 
-    def still_wanted(self, job: Job) -> bool:
-        """Look once more just before sending: an acknowledgement may have committed since the
-        claim. A cancelled notification is dropped; an unwanted page is cancelled here."""
+    def prepare(self, job: Job, notice: NoticeBuilder) -> Message | None:
+        """The message, built just before sending; None when it must not go out.
+
+        The lease must still be ours (renewed here for the send: a job that waited too long in
+        the queue may have been taken by another engine), and an acknowledgement may have
+        committed since the claim: a cancelled notification is dropped, an unwanted page
+        cancelled."""
         now = self.clock.now().timestamp()
         with self.db.begin() as conn:
+            if not notifications_q.renew_lease(
+                conn, notification_id=job.notification_id, owner=self.owner, until=now + self.lease
+            ):
+                return None
             row = notifications_q.get(conn, job.notification_id)
             if row is None or row.status != "pending":
-                return False
-            if job.kind == "bundle":
-                return True
-            ticket = tickets_q.get(conn, row.ticket_id)
-            why = unwanted(job.kind, ticket)
-            if why is None:
-                return True
-            timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=str(row.id))
-            notifications_q.update(conn, row.id, status="cancelled")
-            self._timeline(conn, job, now, f"not sent, {why}")
-        return False
+                return None
+            tickets = notifications_q.tickets_by_id(conn, list(job.ticket_ids))
+            if job.kind != "bundle":
+                why = unwanted(job.kind, tickets.get(row.ticket_id))
+                if why is not None:
+                    timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=str(row.id))
+                    notifications_q.update(conn, row.id, status="cancelled")
+                    self._timeline(conn, job, now, f"not sent, {why}")
+                    return None
+            notices = tuple(
+                notice(conn, job.snap, tickets[ticket_id], job.user_id, now)
+                for ticket_id in job.ticket_ids
+                if ticket_id in tickets
+            )
+        if not notices:
+            return None
+        return Message(delivery_id=job.delivery_id, tickets=notices)
 
     def record(self, job: Job, result: DeliveryResult, *, started: float) -> None:
         finished = self.clock.now().timestamp()
@@ -98,19 +119,20 @@ class Recorder:
                 engine=self.owner,
             )
             ref = str(row.id)
+            # Timer before notification: the lock order an acknowledgement keeps too.
             if result.ok:
-                self._sent(conn, job, row, attempt, finished)
                 timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=ref)
+                self._sent(conn, job, row, attempt, finished)
                 code = f" ({result.status_code})" if result.status_code else ""
                 self._timeline(conn, job, finished, f"delivered{code}, attempt {attempt}")
             elif retry_in is not None:
-                notifications_q.update(conn, row.id, attempts=attempt, last_error=result.error)
                 timers_q.schedule(
                     conn,
                     kind=notifications_q.DELIVER_TIMER,
                     ref=ref,
                     due_at=finished + retry_in,
                 )
+                notifications_q.update(conn, row.id, attempts=attempt, last_error=result.error)
                 asked = result.retry_after_seconds is not None or result.retry_after_at is not None
                 why = " as Retry-After asked" if asked and result.status_code in (429, 503) else ""
                 self._timeline(
@@ -125,8 +147,8 @@ class Recorder:
                 values: dict[str, Any] = {"attempts": attempt, "last_error": result.error}
                 if row.status == "pending":
                     values["status"] = "failed"
-                notifications_q.update(conn, row.id, **values)
                 timers_q.cancel(conn, kind=notifications_q.DELIVER_TIMER, ref=ref)
+                notifications_q.update(conn, row.id, **values)
                 end = (
                     f"giving up after {attempt} attempts"
                     if result.retryable and attempt >= MAX_ATTEMPTS
@@ -173,7 +195,7 @@ class Recorder:
                 message=f"{what}: {outcome}",
                 data={
                     "notification_id": job.notification_id,
-                    "delivery_id": job.message.delivery_id,
+                    "delivery_id": job.delivery_id,
                     "ok": ok,
                 },
             )

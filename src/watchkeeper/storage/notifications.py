@@ -54,6 +54,22 @@ def release_timer(conn: Connection, timer_id: int) -> None:
     )
 
 
+def renew_lease(conn: Connection, *, notification_id: int, owner: str, until: float) -> bool:
+    """Extend this engine's lease on a notification's delivery timer right before sending;
+    False when the lease is no longer ours (it ran out and another engine took the timer, or
+    the notification was cancelled): then this engine must not send."""
+    result = conn.execute(
+        timers.update()
+        .where(
+            timers.c.kind == DELIVER_TIMER,
+            timers.c.ref == str(notification_id),
+            timers.c.lease_owner == owner,
+        )
+        .values(lease_until=until)
+    )
+    return result.rowcount == 1
+
+
 def cancel_timers(conn: Connection, kind: str, refs: Sequence[str]) -> None:
     if refs:
         conn.execute(timers.delete().where(timers.c.kind == kind, timers.c.ref.in_(list(refs))))
@@ -78,6 +94,19 @@ def insert(conn: Connection, values: dict[str, Any]) -> int | None:
 
 def get(conn: Connection, notification_id: int) -> Row[Any] | None:
     return conn.execute(select(notifications).where(N.id == notification_id)).first()
+
+
+def get_many(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    if not ids:
+        return {}
+    return {r.id: r for r in conn.execute(select(notifications).where(N.id.in_(list(ids))))}
+
+
+def tickets_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    if not ids:
+        return {}
+    stmt = select(tickets).where(tickets.c.id.in_(sorted(set(ids))))
+    return {r.id: r for r in conn.execute(stmt)}
 
 
 def update(conn: Connection, notification_id: int, **values: Any) -> None:
@@ -117,13 +146,17 @@ def cancel_pending(conn: Connection, ticket_id: int) -> list[Row[Any]]:
 # --- bundling --------------------------------------------------------------------------------
 
 
-def lock_contact(conn: Connection, user_id: str, contact_id: str) -> None:
-    """Serialize bundling decisions for one person's contact method across engines."""
-    if conn.dialect.name == "postgresql":
-        key = zlib.crc32(f"{user_id}\x00{contact_id}".encode()) - 2**31
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _CONTACT_LOCK, "key": key}
-        )
+def lock_contact(conn: Connection, user_id: str, contact_id: str) -> bool:
+    """Serialize bundling decisions for one person's contact method across engines, until the
+    transaction ends. Never waits (a claim batch locks several, in no set order): False when
+    another engine holds it, and the caller leaves that notification for its next pass."""
+    if conn.dialect.name != "postgresql":
+        return True  # one writer at a time already
+    key = zlib.crc32(f"{user_id}\x00{contact_id}".encode()) - 2**31
+    got = conn.execute(
+        text("SELECT pg_try_advisory_xact_lock(:ns, :key)"), {"ns": _CONTACT_LOCK, "key": key}
+    ).scalar_one()
+    return bool(got)
 
 
 def recent_dispatches(conn: Connection, user_id: str, contact_id: str, since: float) -> list[float]:
