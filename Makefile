@@ -16,8 +16,9 @@ setup: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# The demo also saves its quality report and a screenshot of it into docs/ (for the README).
 demo: setup
-	.venv/bin/watchkeeper demo
+	WATCHKEEPER_DEMO_REPORT_DIR=docs .venv/bin/watchkeeper demo
 
 test: setup system-deps
 	bash scripts/start-services.sh
