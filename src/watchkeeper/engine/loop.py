@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 import psycopg
+from sqlalchemy import Connection
 from sqlalchemy import Engine as Database
 from sqlalchemy.exc import DBAPIError
 
@@ -20,7 +21,8 @@ from watchkeeper.engine.modules import AlertExpiry, Heartbeats, Module, MuteRevi
 from watchkeeper.pipeline.escalate import EscalationStage
 from watchkeeper.pipeline.flow import Pipeline
 from watchkeeper.pipeline.snapshots import SnapshotCache
-from watchkeeper.storage.db import WAKE_CHANNEL
+from watchkeeper.storage import timers as timers_q
+from watchkeeper.storage.db import WAKE_CHANNEL, reader
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,18 @@ def default_modules(pipeline: Pipeline, owner: str) -> list[Module]:
     return modules
 
 
+def _has_due(module: Module, conn: Connection, now: float) -> bool:
+    """A module says what it waits for: `timer_kinds` (rows of the timer table) or its own
+    `has_due`; a module that says nothing always runs."""
+    kinds: tuple[str, ...] | None = getattr(module, "timer_kinds", None)
+    if kinds:
+        return timers_q.any_due(conn, kinds=kinds, now=now)
+    has_due = getattr(module, "has_due", None)
+    if has_due is not None:
+        return bool(has_due(conn, now))
+    return True
+
+
 class Engine:
     def __init__(
         self,
@@ -67,24 +81,37 @@ class Engine:
                 bind(self.wake)
 
     def tick(self) -> dict[str, int]:
-        """One pass over every module; each in its own transaction. Returns rows handled."""
+        """One pass over every module; each in its own transaction. Returns rows handled.
+
+        Which modules have work is asked first in one read-only transaction, so an idle module
+        costs no write lock (on SQLite the ingest writer waits for every write lock taken)."""
         done: dict[str, int] = {}
-        for module in self.modules:
-            total = 0
-            for _ in range(100):  # drain: overdue rows fire now, each once, in order
-                now = self.clock.now().timestamp()
-                with self.db.begin() as conn:
-                    snap = self.snapshots.refresh(conn)
-                    n = module.update_all(conn, snap, now)
-                # A module that acts outside its transaction (delivery) does so once it committed.
-                after_commit = getattr(module, "after_commit", None)
-                if after_commit is not None:
-                    after_commit()
-                total += n
-                if n == 0 or self._stop.is_set():
-                    break
-            done[module.name] = total
+        with reader(self.db).connect() as probe:
+            for module in self.modules:
+                due = _has_due(module, probe, self.clock.now().timestamp())
+                probe.rollback()  # the next look sees what this module commits
+                if not due:
+                    done[module.name] = 0
+                    continue
+                done[module.name] = self._drain(module)
         return done
+
+    def _drain(self, module: Module) -> int:
+        """Run a module until nothing is due: overdue rows fire now, each once, in order."""
+        total = 0
+        for _ in range(100):
+            now = self.clock.now().timestamp()
+            with self.db.begin() as conn:
+                snap = self.snapshots.refresh(conn)
+                n = module.update_all(conn, snap, now)
+            # A module that acts outside its transaction (delivery) does so once it committed.
+            after_commit = getattr(module, "after_commit", None)
+            if after_commit is not None:
+                after_commit()
+            total += n
+            if n == 0 or self._stop.is_set():
+                break
+        return total
 
     def wake(self) -> None:
         self._wake.set()

@@ -29,6 +29,9 @@ class AlertExpiry:
 
     name = "alert_expiry"
 
+    def has_due(self, conn: Connection, now: float) -> bool:
+        return alerts_q.any_expired(conn, now)
+
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
@@ -44,6 +47,9 @@ class MuteReview:
 
     name = "mute_review"
 
+    def has_due(self, conn: Connection, now: float) -> bool:
+        return alerts_q.any_mute_ended(conn, now)
+
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
@@ -58,6 +64,7 @@ class QuietResolve:
     """Tickets whose alerts all resolved a quiet period ago (auto_resolve: after_quiet)."""
 
     name = "quiet_resolve"
+    timer_kinds = (AUTO_RESOLVE_TIMER,)
 
     def __init__(self, pipeline: Pipeline, owner: str) -> None:
         self.pipeline = pipeline
@@ -75,6 +82,7 @@ class Heartbeats:
     """A heartbeat integration whose pings stopped raises its alert (resolved by the next ping)."""
 
     name = "heartbeats"
+    timer_kinds = (HEARTBEAT_TIMER,)
 
     def __init__(self, pipeline: Pipeline, owner: str) -> None:
         self.pipeline = pipeline

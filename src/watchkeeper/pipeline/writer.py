@@ -60,6 +60,7 @@ Item = EventItem | ChangeItem | RejectionItem
 
 
 Result = list[Outcome | None]
+WAKES_ENGINE = frozenset({"converged", "unmuted", "acknowledged", "resolved"})
 
 
 @dataclass(slots=True)
@@ -216,8 +217,12 @@ class Writer:
             for sub in keyed:
                 results.append([self._one(conn, snap, item, key, now, sink) for item, key in sub])
             sink.flush(conn, self.pipeline.lifecycle, now)
+            # the engine has something to do only when a ticket opened or changed; a repeat of
+            # an open alert changes nothing it acts on
             acted = any(
-                o is not None and o.ticket_id is not None for result in results for o in result
+                o is not None and o.ticket_id is not None and o.decision in WAKES_ENGINE
+                for result in results
+                for o in result
             )
             if acted:
                 notify_engines(conn)

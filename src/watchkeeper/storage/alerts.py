@@ -147,3 +147,21 @@ def recheck_muted(conn: Connection, now: float) -> int:
         alerts.update().where(_OPEN, alerts.c.muted_reason.is_not(None)).values(muted_until=now)
     )
     return int(res.rowcount or 0)
+
+
+def any_expired(conn: Connection, now: float) -> bool:
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    row = conn.exec_driver_sql(
+        f"SELECT 1 FROM alerts WHERE status = 'firing' AND expires_at <= {m} LIMIT 1", (now,)
+    ).first()
+    return row is not None
+
+
+def any_mute_ended(conn: Connection, now: float) -> bool:
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    row = conn.exec_driver_sql(
+        "SELECT 1 FROM alerts WHERE status = 'firing' AND muted_reason IS NOT NULL "
+        f"AND muted_until <= {m} LIMIT 1",
+        (now,),
+    ).first()
+    return row is not None

@@ -64,3 +64,14 @@ def claim_due(
 
 def delete(conn: Connection, timer_id: int) -> None:
     conn.execute(timers.delete().where(timers.c.id == timer_id))
+
+
+def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
+    """Whether a timer of these kinds is due (a cheap read: the engine's idle check)."""
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    row = conn.exec_driver_sql(
+        f"SELECT 1 FROM timers WHERE kind IN ({', '.join([m] * len(kinds))}) "
+        f"AND due_at <= {m} LIMIT 1",
+        (*kinds, now),
+    ).first()
+    return row is not None
