@@ -230,11 +230,26 @@ def demo(
     db: DbOpt = None,
     port: Annotated[int, typer.Option()] = 8080,
     once: Annotated[bool, typer.Option(help="replay the incident and exit")] = False,
+    history_only: Annotated[
+        bool, typer.Option("--history-only", help="only fill the database with history, then exit")
+    ] = False,
+    days: Annotated[int, typer.Option(help="days of history before the live incident")] = 90,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="save the HTML report and a screenshot")
+    ] = None,
 ) -> None:
-    """Run a server on SQLite with an example shop and replay a realistic incident."""
+    """Run a server on SQLite with an example shop: months of history through the pipeline,
+    then a live incident replayed over HTTP (alert storm, a user report, pages, recoveries)."""
     from watchkeeper.demo.run import run_demo
 
-    run_demo(db_url=db, port=port, keep_running=not once)
+    run_demo(
+        db_url=db,
+        port=port,
+        keep_running=not once,
+        history_only=history_only,
+        days=days,
+        report_dir=report_dir,
+    )
 
 
 def main() -> None:
