@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy import Engine as Database
 
 from watchkeeper.clock import from_epoch
+from watchkeeper.engine.guard import RowGuard
 from watchkeeper.engine.messages import ticket_notice
 from watchkeeper.engine.outcomes import Job, Recorder, unwanted
 from watchkeeper.notify.contact import Contact
@@ -70,6 +71,7 @@ class DeliveryModule:
         self._db: Database | None = None
         self._wake: Callable[[], None] | None = None
         self._starved = False  # the last claim stopped at the queue's size: more may be due
+        self.guard = RowGuard(self.name)
 
     # --- the engine's side ----------------------------------------------------------------
 
@@ -79,6 +81,10 @@ class DeliveryModule:
         self._wake = wake
 
     def update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
+        with self.guard.passing():
+            return self._update_all(conn, snap, now)
+
+    def _update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         self._db = conn.engine
         self._ready = []
         with self._lock:
@@ -104,7 +110,9 @@ class DeliveryModule:
         for timer in mine:
             row = found.get(int(timer.ref))
             ticket = tickets.get(row.ticket_id) if row is not None else None
-            job = self._prepare(conn, snap, timer, row, ticket, now)
+            job: Job | object | None = None
+            with self.guard.row(conn, timer.id, f"notification {timer.ref}", now):
+                job = self._prepare(conn, snap, timer, row, ticket, now)
             if job is LATER:
                 continue  # another engine is deciding for this person's contact method
             handled += 1

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row
 
 from watchkeeper.clock import from_epoch
 from watchkeeper.engine import policy as policy_view
+from watchkeeper.engine.guard import RowGuard
 from watchkeeper.engine.paging import Paged, describe, page_people
 from watchkeeper.oncall.targets import resolve
 from watchkeeper.pipeline.escalate import ACK_TIMEOUT_TIMER, ESCALATE_TIMER, schedule_step
@@ -36,37 +37,44 @@ class EscalationModule:
         self.pipeline = pipeline
         self.owner = owner
         self.batch = batch
+        self.guard = RowGuard(self.name)
 
     def update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
+        with self.guard.passing():
+            return self._update_all(conn, snap, now)
+
+    def _update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         done = 0
         for timer in timers_q.claim_due(
             conn, kind=ESCALATE_TIMER, now=now, owner=self.owner, limit=self.batch
         ):
-            ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
-            if busy:  # an acknowledgement is committing: look again on the next pass
-                notifications_q.release_timer(conn, timer.id)
-                continue
-            timers_q.delete(conn, timer.id)
-            if ticket is not None:
-                self.step(conn, snap, ticket, dict(timer.payload or {}), now)
+            with self.guard.row(conn, timer.id, f"escalating ticket {timer.ref}", now):
+                ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
+                if busy:  # an acknowledgement is committing: look again on the next pass
+                    notifications_q.release_timer(conn, timer.id)
+                    continue
+                timers_q.delete(conn, timer.id)
+                if ticket is not None:
+                    self.step(conn, snap, ticket, dict(timer.payload or {}), now)
             done += 1
         for timer in timers_q.claim_due(
             conn, kind=ACK_TIMEOUT_TIMER, now=now, owner=self.owner, limit=self.batch
         ):
-            ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
-            if busy:
-                notifications_q.release_timer(conn, timer.id)
-                continue
-            timers_q.delete(conn, timer.id)
-            if ticket is not None and ticket.status == "acknowledged":
-                lapsed = policy_view.human(now - (ticket.acknowledged_at or now))
-                self.pipeline.lifecycle.unacknowledge(
-                    conn,
-                    ticket_id=ticket.id,
-                    actor=None,
-                    now=now,
-                    note=f"acknowledgement timed out (not resolved {lapsed} after it)",
-                )
+            with self.guard.row(conn, timer.id, f"ack timeout of ticket {timer.ref}", now):
+                ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
+                if busy:
+                    notifications_q.release_timer(conn, timer.id)
+                    continue
+                timers_q.delete(conn, timer.id)
+                if ticket is not None and ticket.status == "acknowledged":
+                    lapsed = policy_view.human(now - (ticket.acknowledged_at or now))
+                    self.pipeline.lifecycle.unacknowledge(
+                        conn,
+                        ticket_id=ticket.id,
+                        actor=None,
+                        now=now,
+                        note=f"acknowledgement timed out (not resolved {lapsed} after it)",
+                    )
             done += 1
         return done
 

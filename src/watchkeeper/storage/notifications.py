@@ -70,6 +70,15 @@ def renew_lease(conn: Connection, *, notification_id: int, owner: str, until: fl
     return result.rowcount == 1
 
 
+def put_off_timer(conn: Connection, timer_id: int, due_at: float) -> None:
+    """A timer whose row failed: due again later, its failures counted."""
+    conn.execute(
+        timers.update()
+        .where(timers.c.id == timer_id)
+        .values(due_at=due_at, lease_until=None, lease_owner=None, attempts=timers.c.attempts + 1)
+    )
+
+
 def cancel_timers(conn: Connection, kind: str, refs: Sequence[str]) -> None:
     if refs:
         conn.execute(timers.delete().where(timers.c.kind == kind, timers.c.ref.in_(list(refs))))
