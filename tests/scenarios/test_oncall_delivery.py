@@ -314,7 +314,7 @@ def test_a_page_carries_what_a_responder_needs_and_is_signed(make: Make) -> None
 def test_the_timeline_and_the_api_show_every_page_attempt_and_outcome(make: Make) -> None:
     oc = make()
     oc.http.replies["/alice"] = [Reply(429, {"Retry-After": "30"}), Reply(200)]
-    oc.alert()
+    oc.alert(details={"region": "eu-1", "shard": 7})
     ticket = oc.ticket()
     oc.run(90)
     oc.act("acknowledge", ticket.id, by="alice")
@@ -328,6 +328,7 @@ def test_the_timeline_and_the_api_show_every_page_attempt_and_outcome(make: Make
         ("delivery", "alice by webhook: delivered (200), attempt 2"),
         ("acknowledged", "acknowledged"),
     ]
+    assert oc.hooks("/alice")[-1].json()["tickets"][0]["details"] == {"region": "eu-1", "shard": 7}
     listed = oc.h.api("GET", f"/api/v1/tickets/{ticket.id}/notifications").json()
     (only,) = listed["notifications"]
     assert (only["user"], only["status"], only["level"]) == ("alice", "sent", 1)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from tests.support.oncall import OnCall, oncall
 
+from watchkeeper.clock import from_epoch
 from watchkeeper.storage import tables
 
 N = tables.notifications.c
@@ -54,6 +55,16 @@ users:
     email: erin@example.com
     time_zone: Europe/Berlin
     contacts: [{id: erin-sms, type: sms, phone: "+491700000005"}]
+  - id: frank
+    name: Frank
+    email: frank@example.com
+    time_zone: Europe/Berlin
+    contacts:
+      - {id: frank-hook, type: webhook, url: "{hook}/frank"}
+      - {id: frank-sms, type: sms, phone: "+491700000006"}
+    notification_rules:
+      - {contact: frank-hook, after: 0s}
+      - {contact: frank-sms, after: 0s, severity: [critical]}
 schedules:
   - id: weekdays-only
     name: Weekdays only
@@ -374,3 +385,42 @@ def test_after_a_level_with_zero_delay_the_next_follows_in_the_same_pass(make: M
     oc = make(THREE_LEVELS.replace("delay: 5m", "delay: 0s"))
     oc.alert()
     assert received(oc) == [(0, ALICE_CHAT), (0, BOB_SMS)]  # bob's level waits 10m
+
+
+def test_a_ticket_whose_escalation_fails_does_not_hold_back_the_others(make: Make) -> None:
+    oc = make(THREE_LEVELS)
+    oc.h.generic("gen-key-0123456789abcdef", summary="one", dedup="one", source="one")
+    oc.h.generic("gen-key-0123456789abcdef", summary="two", dedup="two", source="two")
+    broken, sound = oc.h.tickets()
+    bad_level = {"role": "first-line", "targets": ["user:bob"], "delay": "soon"}
+    with oc.h.rt.db.begin() as conn:  # a policy frozen by some older version, say
+        conn.execute(
+            tables.tickets.update()
+            .where(tables.tickets.c.id == broken.id)
+            .values(policy={**broken.policy, "levels": [bad_level]})
+        )
+    with pytest.raises(ValueError, match="soon"):
+        oc.h.engine.tick()  # the whole pass fails once...
+    oc.settle()  # ...then each ticket goes alone, and the bad one waits a minute
+    assert received(oc) == [(0, ALICE_CHAT)]
+    assert {n.ticket_id for n in oc.notifications()} == {sound.id}
+    with oc.h.rt.db.connect() as conn:
+        timer = conn.execute(
+            tables.timers.select().where(tables.timers.c.ref == str(broken.id))
+        ).one()
+    assert (minutes(oc, from_epoch(timer.due_at)), timer.attempts) == (1, 1)
+
+
+def test_notification_rules_can_depend_on_severity(make: Make) -> None:
+    oc = make(
+        """
+escalation_policies:
+  - id: main
+    name: Main
+    levels:
+      - {role: first-line, targets: ["user:frank"], delay: 5m}
+"""
+    )
+    oc.alert("slow", severity="warning")  # frank's webhook only
+    oc.alert("down", severity="critical")  # his webhook and an SMS
+    assert received(oc) == [(0, "/frank"), (0, "/frank"), (0, "sms +491700000006")]
