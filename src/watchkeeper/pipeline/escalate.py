@@ -97,12 +97,24 @@ class EscalationStage:
                 message=f"service {ticket['service_id']} has no escalation policy: nobody is paged",
             )
             return
-        plan = policy_view.start(
-            policy,
-            severity=str(ticket["severity"]),
-            now=from_epoch(now),
-            policies=self.snapshot().policies,
-        )
+        try:
+            plan = policy_view.start(
+                policy,
+                severity=str(ticket["severity"]),
+                now=from_epoch(now),
+                policies=self.snapshot().policies,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            # Never fail the alert's transaction over a rule: page from the first level.
+            log.exception(
+                "ticket %s: the rules of policy %s failed", ticket["id"], policy.get("id")
+            )
+            plan = policy_view.Start(
+                policy,
+                0,
+                now,
+                f"the policy's rules could not be read ({exc}): escalating from level 1",
+            )
         if plan.policy is not policy:
             tickets_q.update(conn, ticket["id"], policy=dict(plan.policy))
         if plan.note:
