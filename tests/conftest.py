@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,14 +65,31 @@ def drop_pg_database(name: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test's database is copied from (migrating every test's
+    file from scratch would cost more than most tests)."""
+    path = tmp_path_factory.mktemp("template") / "watchkeeper.db"
+    engine = open_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    # one self-contained file to copy: everything checkpointed out of the write-ahead log
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every storage and pipeline test runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'watchkeeper.db'}"
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "watchkeeper.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
         return
-    template = request.getfixturevalue("pg_template")
-    name, url = fresh_pg_database(template)
+    pg: str = request.getfixturevalue("pg_template")
+    name, url = fresh_pg_database(pg)
     try:
         yield url
     finally:
