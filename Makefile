@@ -22,7 +22,7 @@ demo: setup
 
 test: setup system-deps
 	bash scripts/start-services.sh
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff format --check src tests bench

@@ -56,6 +56,7 @@ class _Send:
 
 class DeliveryModule:
     name = "delivery"
+    timer_kinds = (notifications_q.DELIVER_TIMER,)
 
     def __init__(self, stage: EscalationStage, owner: str) -> None:
         self.stage = stage

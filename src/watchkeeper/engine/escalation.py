@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 class EscalationModule:
     name = "escalation"
+    timer_kinds = (ESCALATE_TIMER, ACK_TIMEOUT_TIMER)
 
     def __init__(self, pipeline: Pipeline, owner: str, *, batch: int = 100) -> None:
         self.pipeline = pipeline

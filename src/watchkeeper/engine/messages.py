@@ -68,6 +68,7 @@ def ticket_notice(
         details=_details(shown),
         runbook_url=_link(shown, _RUNBOOK_KEYS, "runbook"),
         dashboard_url=_link(shown, _DASHBOARD_KEYS, "dashboard"),
+        ticket_url=f"{base_url.rstrip('/')}/console/#/tickets/{t['id']}" if base_url else None,
         acknowledge_url=action_url(base_url, secret, subject, "acknowledge", expires),
         resolve_url=action_url(base_url, secret, subject, "resolve", expires),
     )
