@@ -93,11 +93,12 @@ class Engine:
                 if not due:
                     done[module.name] = 0
                     continue
-                done[module.name] = self._drain(module)
+                done[module.name] = self._drain(module, probe)
         return done
 
-    def _drain(self, module: Module) -> int:
-        """Run a module until nothing is due: overdue rows fire now, each once, in order."""
+    def _drain(self, module: Module, probe: Connection) -> int:
+        """Run a module until nothing is due: overdue rows fire now, each once, in order.
+        Between passes a read-only look decides whether another (write) pass is needed."""
         total = 0
         for _ in range(100):
             now = self.clock.now().timestamp()
@@ -110,6 +111,10 @@ class Engine:
                 after_commit()
             total += n
             if n == 0 or self._stop.is_set():
+                break
+            due = _has_due(module, probe, self.clock.now().timestamp())
+            probe.rollback()
+            if not due:
                 break
         return total
 

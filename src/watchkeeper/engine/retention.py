@@ -16,6 +16,14 @@ class EventRetention:
     def __init__(self, days: float) -> None:
         self.seconds = days * 86400.0
 
+    def has_due(self, conn: Connection, now: float) -> bool:
+        if self.seconds <= 0:
+            return False
+        row = conn.execute(
+            select(events.c.id).where(events.c.received_at < now - self.seconds).limit(1)
+        ).first()
+        return row is not None
+
     def update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         if self.seconds <= 0:
             return 0
