@@ -103,8 +103,10 @@ def test_sql_summaries_equal_the_in_memory_ones(engine: Engine, ties: bool) -> N
 
 
 def test_a_neighbourhood_that_misses_a_rank_is_detected() -> None:
-    window = _Window(ranks={10, 11}, low=5.0, high=7.0, below=9)
-    assert _assign([window], [5.0, 6.0]) == {10: 5.0, 11: 6.0}
-    assert _assign([window], [5.0]) is None  # rank 11 lies above the fetched values
-    window.below = 10
-    assert _assign([window], [5.0, 6.0]) is None  # rank 10 lies below the window
+    # the median of 5 values is the 3rd; two values lie below the window
+    window = _Window(quantile=0.5, low=5.0, high=7.0, below=2)
+    assert _assign(5, [window], [5.0, 6.0]) == {3: 5.0}
+    window.below = 3
+    assert _assign(5, [window], [5.0, 6.0]) is None  # the 3rd lies below the window
+    window.below = 0
+    assert _assign(5, [window], [5.0, 6.0]) is None  # … or above what was fetched

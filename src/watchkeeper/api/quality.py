@@ -38,7 +38,7 @@ def quality_report(
     scope = resolve_scope(
         conn, now=rt.now(), start=from_, end=to, service=service, team=team, severity=severity
     )
-    return build_report(conn, scope, compare_to=compare_to)
+    return build_report(conn, scope, compare_to=compare_to, pool=rt.reader)
 
 
 @router.get("/objectives")

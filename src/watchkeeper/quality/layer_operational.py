@@ -109,21 +109,19 @@ def hands_on_section(summary: Summarized, responders: Iterable[Responder]) -> di
     }
 
 
-def escalations_section(groups: Iterable[TicketGroup]) -> dict[str, Any]:
+def escalations_section(groups: Iterable[TicketGroup], spread: dict[int, int]) -> dict[str, Any]:
     tickets = escalations = 0
-    spread = [0, 0, 0, 0]
     for g in groups:
         tickets += g.tickets
         escalations += g.escalations
-        for i, count in enumerate(g.escalated):
-            spread[i] += count
     return {
         "n": tickets,
         "total": escalations,
         "mean": escalations / tickets if tickets else None,
-        "distribution": dict(zip(("0", "1", "2", "3+"), spread, strict=True)),
+        "distribution": {"0": spread.get(0, 0), "1": spread.get(1, 0), "2": spread.get(2, 0),
+                         "3+": spread.get(3, 0)},
         "note": "escalations counted on the ticket (escalation_count); mean labelled as one",
-    }
+    }  # fmt: skip
 
 
 def operational_layer(
@@ -133,10 +131,11 @@ def operational_layer(
     hands_on: Summarized,
     responders: Iterable[Responder],
     groups: Iterable[TicketGroup],
+    spread: dict[int, int],
 ) -> dict[str, Any]:
     return {
         "interruptions": interruptions_section(scope, catalog, interruptions),
         "hands_on_time": hands_on_section(hands_on, responders),
-        "escalations_per_ticket": escalations_section(groups),
+        "escalations_per_ticket": escalations_section(groups, spread),
         "tickets_per_shift": {"value": None, "note": NO_SHIFTS},
     }

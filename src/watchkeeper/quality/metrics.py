@@ -84,7 +84,13 @@ def _pair(ci: Interval | None) -> list[float] | None:
 
 
 def rate_figure(numerator: int, denominator: int, **extra: Any) -> dict[str, Any]:
-    """numerator ÷ denominator with its Wilson 95% interval; null value and interval at 0/0."""
+    """numerator ÷ denominator with its Wilson 95% interval; null value and interval at 0/0.
+
+    The two counts may come from separate statements; on a live database a ticket can land
+    between them, so a numerator above its denominator is capped (and said), not an error.
+    """
+    raced = numerator > denominator
+    numerator = min(numerator, denominator)
     r = rate(numerator, denominator)
     out: dict[str, Any] = {
         "n": denominator,
@@ -94,6 +100,8 @@ def rate_figure(numerator: int, denominator: int, **extra: Any) -> dict[str, Any
         "ci95": _pair(r.ci95),
         "note": "no data" if denominator == 0 else None,
     }
+    if raced:
+        out["note"] = "counts changed while the report ran; the numerator was capped"
     out.update(extra)
     return out
 

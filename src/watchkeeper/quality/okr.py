@@ -37,7 +37,7 @@ from watchkeeper.quality.metrics import (
 )
 from watchkeeper.quality.ranks import DurationSource, summarize
 from watchkeeper.quality.scope import Scope, day_start, iso, service_ids
-from watchkeeper.quality.sql import ticket_conditions
+from watchkeeper.quality.sql import detected_in, ticket_conditions
 from watchkeeper.storage.tables import tickets
 
 T = tickets.c
@@ -76,7 +76,7 @@ def _duration(conn: Connection, scope: Scope, metric: str, statistic: str) -> Me
     else:
         start, end = DURATIONS[metric]
         expr = T[end] - T[start]
-    found = summarize(conn, DurationSource(conditions, {metric: expr}))[metric]
+    found = summarize(conn, DurationSource(conditions, {metric: expr}, detected_in(scope)))[metric]
     value = getattr(found.summary, statistic)
     return Measure(value, found.summary.n, sample=found.sample, note=found.summary.reason)
 

@@ -20,8 +20,12 @@ from watchkeeper.quality.sql import (
     as_int,
     at_least,
     count_if,
+    detected_in,
     in_services,
+    pair_key,
+    split_pair,
     ticket_conditions,
+    unindexed,
     week_index,
 )
 from watchkeeper.storage.tables import (
@@ -53,7 +57,7 @@ def duration_source(scope: Scope, extra: Sequence[ColumnElement[bool]] = ()) -> 
         name: T[end] - T[start] for name, (start, end) in DURATIONS.items()
     }
     values["hands_on_time"] = T[HANDS_ON[1]] - T[HANDS_ON[0]]
-    return DurationSource([*ticket_conditions(scope), *extra], values)
+    return DurationSource([*ticket_conditions(scope), *extra], values, detected_in(scope))
 
 
 # --- tickets, grouped ---------------------------------------------------------------------------
@@ -74,14 +78,13 @@ class TicketGroup:
     resolved: int
     false_alarms: int  # resolved and marked false alarm
     automatic_later: int  # with an automatic event on the ticket (first_automatic_at)
-    acknowledged: int
-    open: int
     escalations: int
-    escalated: tuple[int, int, int, int]  # tickets escalated 0, 1, 2, 3+ times
 
 
 def ticket_groups(conn: Connection, scope: Scope) -> list[TicketGroup]:
-    """One scan of the tickets in scope, grouped finely enough for every breakdown."""
+    """One scan of the tickets in scope, grouped finely enough for every breakdown. Few
+    aggregates on purpose: a narrow row lets PostgreSQL hash the groups instead of sorting
+    a million rows by seven text keys."""
     week = week_index(T.detected_at).label("week")
     keys = [
         T.service_id,
@@ -100,40 +103,35 @@ def ticket_groups(conn: Connection, scope: Scope) -> list[TicketGroup]:
             count_if(resolved),
             count_if(and_(resolved, T.false_alarm)),
             count_if(T.first_automatic_at.is_not(None)),
-            count_if(T.acknowledged_at.is_not(None)),
-            count_if(T.status.in_(("triggered", "acknowledged"))),
             func.coalesce(func.sum(T.escalation_count), 0),
-            count_if(T.escalation_count == 0),
-            count_if(T.escalation_count == 1),
-            count_if(T.escalation_count == 2),
         )
         .where(*ticket_conditions(scope))
         .group_by(*keys)
     )
-    out = []
-    for r in conn.execute(stmt):
-        n = as_int(r[7])
-        zero, one, two = as_int(r[14]), as_int(r[15]), as_int(r[16])
-        out.append(
-            TicketGroup(
-                service=r[0],
-                week=as_int(r[1]),
-                severity=r[2],
-                category=r[3],
-                channel=r[4],
-                channel_kind=r[5],
-                integration=r[6],
-                tickets=n,
-                resolved=as_int(r[8]),
-                false_alarms=as_int(r[9]),
-                automatic_later=as_int(r[10]),
-                acknowledged=as_int(r[11]),
-                open=as_int(r[12]),
-                escalations=as_int(r[13]),
-                escalated=(zero, one, two, n - zero - one - two),
-            )
+    return [
+        TicketGroup(
+            service=r[0],
+            week=as_int(r[1]),
+            severity=r[2],
+            category=r[3],
+            channel=r[4],
+            channel_kind=r[5],
+            integration=r[6],
+            tickets=as_int(r[7]),
+            resolved=as_int(r[8]),
+            false_alarms=as_int(r[9]),
+            automatic_later=as_int(r[10]),
+            escalations=as_int(r[11]),
         )
-    return out
+        for r in conn.execute(stmt)
+    ]
+
+
+def escalation_spread(conn: Connection, scope: Scope, cap: int = 3) -> dict[int, int]:
+    """Tickets by how often they were escalated: 0, 1, … and `cap` for `cap` or more."""
+    times = case((T.escalation_count >= cap, cap), else_=T.escalation_count)
+    stmt = select(times, func.count()).where(*ticket_conditions(scope)).group_by(times)
+    return {as_int(r[0]): as_int(r[1]) for r in conn.execute(stmt)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,34 +255,46 @@ class Flow:
 
 def alert_flows(conn: Connection, scope: Scope) -> list[Flow]:
     """Alerts first seen in the window, per service and integration."""
+    key = pair_key(A.service_id, A.integration_id).label("k")
     stmt = (
-        select(A.service_id, A.integration_id, func.count())
+        select(key, func.count())
         .where(
             A.first_event_at >= scope.start,
             A.first_event_at < scope.end,
             *in_services(A.service_id, scope),
             *at_least(A.severity, scope),
         )
-        .group_by(A.service_id, A.integration_id)
+        .group_by(key)
     )
-    return [Flow(r[0], r[1], as_int(r[2])) for r in conn.execute(stmt)]
+    return [Flow(*split_pair(r[0]), as_int(r[1])) for r in conn.execute(stmt)]
 
 
 def event_flows(conn: Connection, scope: Scope) -> list[Flow]:
     """Events received in the window (any decision; heartbeat pings are not alerts and are
     left out), per service and integration."""
+    key = pair_key(E.service_id, E.integration_id).label("k")
+    received = unindexed(E.received_at, _wide(conn, E.received_at, scope))
     stmt = (
-        select(E.service_id, E.integration_id, func.count())
+        select(key, func.count())
         .where(
-            E.received_at >= scope.start,
-            E.received_at < scope.end,
+            received >= scope.start,
+            received < scope.end,
             E.kind != "heartbeat",
             *in_services(E.service_id, scope),
             *at_least(E.severity, scope),
         )
-        .group_by(E.service_id, E.integration_id)
+        .group_by(key)
     )
-    return [Flow(r[0], r[1], as_int(r[2])) for r in conn.execute(stmt)]
+    return [Flow(*split_pair(r[0]), as_int(r[1])) for r in conn.execute(stmt)]
+
+
+def _wide(conn: Connection, column: ColumnElement[float], scope: Scope) -> bool:
+    """Whether the window covers more than half of the time the indexed `column` spans."""
+    first, last = conn.execute(select(func.min(column), func.max(column))).one()
+    if first is None or last is None or last <= first:
+        return False
+    covered = min(scope.end, last) - max(scope.start, first)
+    return covered > 0.5 * (last - first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +350,9 @@ def interruptions(conn: Connection, scope: Scope) -> list[Interruptions]:
     # the first page of its ticket and person in the window (ties broken by id)
     earlier = exists().where(
         M.ticket_id == N.ticket_id,
-        M.user_id == N.user_id,
+        # `|| ''` keeps SQLite on the ticket index: on (user, sent_at) it would read every
+        # page of that person in the window for each page
+        M.user_id.concat("") == N.user_id,
         *reached(M),
         or_(M.sent_at < N.sent_at, and_(M.sent_at == N.sent_at, M.id < N.id)),
     )
@@ -354,7 +366,8 @@ def interruptions(conn: Connection, scope: Scope) -> list[Interruptions]:
         select(N.user_id, week, N.hour_class, func.count())
         .select_from(source)
         .where(*conditions)
-        .group_by(N.user_id, week, N.hour_class)
+        # week first: SQLite would otherwise walk the (user, sent_at) index row by row
+        .group_by(week, N.hour_class, N.user_id)
     )
     return [Interruptions(r[0], as_int(r[1]), r[2], as_int(r[3])) for r in conn.execute(stmt)]
 

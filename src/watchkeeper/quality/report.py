@@ -3,10 +3,11 @@ window just before. The API, the CLI renderers and the OKRs all start here."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from watchkeeper.quality import compare, queries
 from watchkeeper.quality.layer_channel import channel_layer
@@ -16,7 +17,7 @@ from watchkeeper.quality.layer_slo import slo_layer
 from watchkeeper.quality.metrics import DURATIONS, MTBF_THRESHOLD
 from watchkeeper.quality.ranks import DurationSource, Summarized, summarize
 from watchkeeper.quality.scope import Scope, iso
-from watchkeeper.quality.sql import ticket_conditions
+from watchkeeper.quality.sql import detected_in, ticket_conditions
 from watchkeeper.storage.tables import tickets
 
 SECTIONS: Final = ("slo", "operational", "channel", "quality")
@@ -31,21 +32,63 @@ class Computed:
     summaries: dict[str, Summarized]
 
 
-def compute(conn: Connection, scope: Scope, catalog: queries.Catalog | None = None) -> Computed:
+@dataclass(frozen=True)
+class _Flows:
+    """What the alerts, events and notifications tables (and the per-service unions) say:
+    independent of the other queries, so it can be read on a second connection."""
+
+    alerts: list[queries.Flow]
+    events: list[queries.Flow]
+    interruptions: list[queries.Interruptions]
+    unions: list[queries.ImpactUnion]
+    responders: list[queries.Responder]
+
+
+def _flows(conn: Connection, scope: Scope, threshold: str) -> _Flows:
+    return _Flows(
+        alerts=queries.alert_flows(conn, scope),
+        events=queries.event_flows(conn, scope),
+        interruptions=queries.interruptions(conn, scope),
+        unions=queries.impact_unions(conn, scope, threshold),
+        responders=queries.hands_on_by_responder(conn, scope),
+    )
+
+
+def _flows_aside(pool: Engine, scope: Scope, threshold: str) -> _Flows:
+    with pool.connect() as conn:
+        return _flows(conn, scope, threshold)
+
+
+def compute(
+    conn: Connection,
+    scope: Scope,
+    catalog: queries.Catalog | None = None,
+    *,
+    pool: Engine | None = None,
+) -> Computed:
+    """The four layers for one scope. With `pool`, the alert, event and notification queries
+    run on a second connection from it while the ticket queries run on `conn`: the report
+    uses both cores. (Each connection reads its own snapshot; the only figures that mix the
+    two, the noise reductions, already allow for counts that cross a window's edge.)"""
     catalog = catalog or queries.catalog(conn)
-    groups = queries.ticket_groups(conn, scope)
-    summaries = summarize(conn, queries.duration_source(scope))
     threshold = scope.severity or MTBF_THRESHOLD
-    alert_rows = queries.alert_flows(conn, scope)
-    event_rows = queries.event_flows(conn, scope)
-    changes = queries.changes(conn, scope)
-    recovery = None
-    if changes.changes:
-        source = DurationSource(
-            [*ticket_conditions(scope), queries.linked_to_change()],
-            {"recovery": tickets.c.mitigated_at - tickets.c.impact_start},
-        )
-        recovery = summarize(conn, source)["recovery"]
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        pending = aside.submit(_flows_aside, pool, scope, threshold) if pool else None
+        groups = queries.ticket_groups(conn, scope)
+        summaries = summarize(conn, queries.duration_source(scope))
+        spread = queries.escalation_spread(conn, scope)
+        found = queries.misses(conn, scope)
+        rules = queries.false_alarms_by_rule(conn, scope)
+        changes = queries.changes(conn, scope)
+        recovery = None
+        if changes.changes:
+            source = DurationSource(
+                [*ticket_conditions(scope), queries.linked_to_change()],
+                {"recovery": tickets.c.mitigated_at - tickets.c.impact_start},
+                detected_in(scope),
+            )
+            recovery = summarize(conn, source)["recovery"]
+        flows = pending.result() if pending else _flows(conn, scope, threshold)
     body = {
         "window": {"from": iso(scope.start), "to": iso(scope.end), "seconds": scope.seconds},
         "filters": {
@@ -61,27 +104,20 @@ def compute(conn: Connection, scope: Scope, catalog: queries.Catalog | None = No
         "operational": operational_layer(
             scope,
             catalog,
-            queries.interruptions(conn, scope),
+            flows.interruptions,
             summaries["hands_on_time"],
-            queries.hands_on_by_responder(conn, scope),
+            flows.responders,
             groups,
+            spread,
         ),
-        "channel": channel_layer(
-            scope,
-            catalog,
-            groups,
-            queries.misses(conn, scope),
-            alert_rows,
-            event_rows,
-            queries.false_alarms_by_rule(conn, scope),
-        ),
+        "channel": channel_layer(scope, catalog, groups, found, flows.alerts, flows.events, rules),
         "quality": quality_layer(
             scope,
             catalog,
             summaries,
             groups,
             threshold,
-            queries.impact_unions(conn, scope, threshold),
+            flows.unions,
             dora_section(changes, recovery),
         ),
         "comparison": None,
@@ -167,13 +203,18 @@ def comparison(current: Computed, previous: Computed) -> dict[str, Any]:
 
 
 def build_report(
-    conn: Connection, scope: Scope, *, compare_to: str | None = None
+    conn: Connection,
+    scope: Scope,
+    *,
+    compare_to: str | None = None,
+    pool: Engine | None = None,
 ) -> dict[str, Any]:
-    """The report as JSON-ready data: sections slo, operational, channel, quality."""
+    """The report as JSON-ready data: sections slo, operational, channel, quality. With
+    `pool` (an engine on the same database) it reads on two connections at once."""
     catalog = queries.catalog(conn)
-    current = compute(conn, scope, catalog)
+    current = compute(conn, scope, catalog, pool=pool)
     body = current.body
     if compare_to == "previous":
-        previous = compute(conn, scope.previous(), catalog)
+        previous = compute(conn, scope.previous(), catalog, pool=pool)
         body["comparison"] = comparison(current, previous)
     return body
