@@ -21,11 +21,12 @@ HOUR_COLOURS: Final = {
 FONT: Final = 'font-family="system-ui, sans-serif" font-size="11"'
 
 
-def _svg(width: int, height: int, body: str, label: str) -> str:
+def _svg(width: float, height: float, body: str, label: str) -> str:
+    # scales down on a narrow page, never up: text keeps its size
     return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
-        f' aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(label)}</title>{body}</svg>"
+        f'<svg class="chart" viewBox="0 0 {width:.0f} {height:.0f}" width="100%"'
+        f' style="max-width: {width:.0f}px" role="img" aria-label="{escape(label)}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>{body}</svg>'
     )
 
 
@@ -139,7 +140,7 @@ def heat_grid(
 ) -> str:
     """A service × channel grid: darker cells opened more tickets; flagged rows are uncovered."""
     cell_w, cell_h, left, top = 64, 20, 130, 70
-    width = left + cell_w * len(columns) + 10
+    width = max(left + cell_w * len(columns) + 10, 7 * len(title) + 20)
     height = top + cell_h * len(rows) + 10
     peak = max((v for row in values for v in row), default=0) or 1
     parts = [_text(4, 14, title, extra='font-weight="600"')]

@@ -22,7 +22,8 @@ from watchkeeper.quality.scope import WEEK, WEEK_ORIGIN, Scope, week_label
 
 # Distribution buckets (upper edges in seconds): 1m 5m 15m 30m 1h 2h 4h 8h 1d, then beyond.
 EDGES: Final = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0)
-LABELS: Final = ("<1m", "1-5m", "5-15m", "15-30m", "30m-1h", "1-2h", "2-4h", "4-8h", "8h-1d", ">1d")
+# each bucket by where it starts, short enough to sit under a narrow bar
+LABELS: Final = ("<1m", "1m+", "5m+", "15m+", "30m+", "1h+", "2h+", "4h+", "8h+", "1d+")
 NO_CHANGES: Final = "no change events recorded in the window"
 
 

@@ -158,7 +158,7 @@ def _channel(report: dict[str, Any]) -> str:
     ]
     rules = [
         [r["integration"], r["rule"], r["false_alarms"], fmt.rate(r["share_of_false_alarms"])]
-        for r in layer["false_alarm_rate"]["per_rule"]
+        for r in layer["false_alarm_rate"]["per_rule"][:20]
     ]
     cov = layer["coverage"]
     columns = [c["id"] for c in cov["channels"]]
