@@ -211,7 +211,9 @@ def _fetch_windows(
     anywhere = or_(*(_inside(source.values[name], w) for name in names for w in pending[name]))
     stmt = select(*kept).select_from(tickets).where(*source.conditions, anywhere)
     lists: list[list[float]] = [[] for _ in names]
-    for row in conn.execute(stmt):  # streamed: only the values inside a window are kept
+    # streamed (a server-side cursor on PostgreSQL): only values inside a window are kept,
+    # and the database produces rows while they are sifted
+    for row in conn.execute(stmt.execution_options(yield_per=10_000)):
         for value, out in zip(row, lists, strict=True):
             if value is not None:
                 out.append(value)

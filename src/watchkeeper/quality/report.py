@@ -42,6 +42,7 @@ class _Flows:
     interruptions: list[queries.Interruptions]
     unions: list[queries.ImpactUnion]
     responders: list[queries.Responder]
+    rules: list[queries.RuleFalseAlarms]
 
 
 def _flows(conn: Connection, scope: Scope, threshold: str) -> _Flows:
@@ -51,6 +52,7 @@ def _flows(conn: Connection, scope: Scope, threshold: str) -> _Flows:
         interruptions=queries.interruptions(conn, scope),
         unions=queries.impact_unions(conn, scope, threshold),
         responders=queries.hands_on_by_responder(conn, scope),
+        rules=queries.false_alarms_by_rule(conn, scope),
     )
 
 
@@ -78,7 +80,6 @@ def compute(
         summaries = summarize(conn, queries.duration_source(scope))
         spread = queries.escalation_spread(conn, scope)
         found = queries.misses(conn, scope)
-        rules = queries.false_alarms_by_rule(conn, scope)
         changes = queries.changes(conn, scope)
         recovery = None
         if changes.changes:
@@ -110,7 +111,9 @@ def compute(
             groups,
             spread,
         ),
-        "channel": channel_layer(scope, catalog, groups, found, flows.alerts, flows.events, rules),
+        "channel": channel_layer(
+            scope, catalog, groups, found, flows.alerts, flows.events, flows.rules
+        ),
         "quality": quality_layer(
             scope,
             catalog,
