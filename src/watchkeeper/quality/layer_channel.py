@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from watchkeeper.quality.catalog import Catalog
 from watchkeeper.quality.metrics import MISS_LOOK_BACK, rate_figure, reduction_figure
-from watchkeeper.quality.queries import Catalog, Flow, Miss, RuleFalseAlarms, TicketGroup
+from watchkeeper.quality.queries import Flow, Miss, RuleFalseAlarms, TicketGroup
 from watchkeeper.quality.scope import Scope
 
 MANUAL = "manual"

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Final
 
+from watchkeeper.quality.catalog import Catalog
 from watchkeeper.quality.metrics import balance, duration_figure, excluded_reason
-from watchkeeper.quality.queries import Catalog, Interruptions, Responder, TicketGroup
+from watchkeeper.quality.queries import Interruptions, Responder, TicketGroup
 from watchkeeper.quality.ranks import Summarized
 from watchkeeper.quality.scope import WEEK, Scope, week_label
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from watchkeeper.quality.catalog import Catalog
 from watchkeeper.quality.metrics import (
     CHANGE_LINK,
     DURATIONS,
@@ -16,7 +17,7 @@ from watchkeeper.quality.metrics import (
     mtbf_figure,
     rate_figure,
 )
-from watchkeeper.quality.queries import Catalog, Changes, ImpactUnion, TicketGroup
+from watchkeeper.quality.queries import Changes, ImpactUnion, TicketGroup
 from watchkeeper.quality.ranks import Summarized
 from watchkeeper.quality.scope import WEEK, WEEK_ORIGIN, Scope, week_label
 

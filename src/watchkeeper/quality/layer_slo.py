@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from watchkeeper.config.durations import parse_duration
-from watchkeeper.quality.queries import Catalog
+from watchkeeper.quality.catalog import Catalog
 from watchkeeper.quality.scope import Scope
 
 NO_SLI: Final = (

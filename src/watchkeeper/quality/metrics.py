@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from statistics import NormalDist
 from typing import Any, Final
 
 from watchkeeper.quality.intervals import MTBF, NO_FAILURES
@@ -28,15 +27,6 @@ DURATIONS: Final[dict[str, tuple[str, str]]] = {
 }
 HANDS_ON: Final = ("acknowledged_at", "resolved_at")  # per responder (acknowledged_by)
 
-TITLES: Final[dict[str, str]] = {
-    "ttd": "time to detect",
-    "tta": "time to acknowledge",
-    "ttl": "time to localize",
-    "ttm": "time to mitigate",
-    "ttr": "time to resolve",
-    "hands_on_time": "hands-on time (acknowledged to resolved)",
-    "failed_deployment_recovery_time": "failed-deployment recovery time",
-}
 
 _MISSING: Final[dict[str, str]] = {
     "impact_start": "no impact start",
@@ -191,10 +181,6 @@ def count_ratio_ci(
 
 def per_week(count: int, seconds: float) -> float | None:
     return None if seconds <= 0 else count / (seconds / (7 * 86400.0))
-
-
-def z95() -> float:
-    return NormalDist().inv_cdf(0.975)
 
 
 # --- key results -----------------------------------------------------------------------------

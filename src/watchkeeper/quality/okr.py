@@ -15,6 +15,8 @@ from sqlalchemy import Connection
 
 from watchkeeper.errors import Problem
 from watchkeeper.quality import compare, queries
+from watchkeeper.quality.catalog import Catalog
+from watchkeeper.quality.catalog import catalog as catalog_of
 from watchkeeper.quality.layer_channel import (
     coverage_section,
     discovery,
@@ -81,7 +83,7 @@ def _duration(conn: Connection, scope: Scope, metric: str, statistic: str) -> Me
     return Measure(value, found.summary.n, sample=found.sample, note=found.summary.reason)
 
 
-def _rate(conn: Connection, catalog: queries.Catalog, scope: Scope, metric: str) -> dict[str, Any]:
+def _rate(conn: Connection, catalog: Catalog, scope: Scope, metric: str) -> dict[str, Any]:
     if metric == "change_failure_rate":
         found = queries.changes(conn, scope)
         return rate_figure(found.failed, found.changes)
@@ -103,7 +105,7 @@ def _rate(conn: Connection, catalog: queries.Catalog, scope: Scope, metric: str)
 
 
 def measure(
-    conn: Connection, catalog: queries.Catalog, scope: Scope, metric: str, statistic: str
+    conn: Connection, catalog: Catalog, scope: Scope, metric: str, statistic: str
 ) -> Measure:
     """The metric's value over the scope, by the report's definitions."""
     if statistic in ("median", "p90"):
@@ -169,7 +171,7 @@ def _relative(value: Any) -> float | None:
 
 
 def key_result(
-    conn: Connection, catalog: queries.Catalog, spec: dict[str, Any], *, now: float
+    conn: Connection, catalog: Catalog, spec: dict[str, Any], *, now: float
 ) -> dict[str, Any]:
     scope_spec = spec.get("scope") or {}
     try:
@@ -252,7 +254,7 @@ def key_result(
 
 def objectives(conn: Connection, *, now: float) -> dict[str, Any]:
     """Every configured objective with its key results measured."""
-    catalog = queries.catalog(conn)
+    catalog = catalog_of(conn)
     out = []
     for spec in catalog.objects.get("objective", []):
         out.append(

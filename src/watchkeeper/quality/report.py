@@ -10,6 +10,8 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine
 
 from watchkeeper.quality import compare, queries
+from watchkeeper.quality.catalog import Catalog
+from watchkeeper.quality.catalog import catalog as catalog_of
 from watchkeeper.quality.layer_channel import channel_layer
 from watchkeeper.quality.layer_operational import operational_layer
 from watchkeeper.quality.layer_quality import dora_section, quality_layer
@@ -19,8 +21,6 @@ from watchkeeper.quality.ranks import DurationSource, Summarized, summarize
 from watchkeeper.quality.scope import Scope, iso
 from watchkeeper.quality.sql import detected_in, ticket_conditions
 from watchkeeper.storage.tables import tickets
-
-SECTIONS: Final = ("slo", "operational", "channel", "quality")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _flows_aside(pool: Engine, scope: Scope, threshold: str) -> _Flows:
 def compute(
     conn: Connection,
     scope: Scope,
-    catalog: queries.Catalog | None = None,
+    catalog: Catalog | None = None,
     *,
     pool: Engine | None = None,
 ) -> Computed:
@@ -72,7 +72,7 @@ def compute(
     run on a second connection from it while the ticket queries run on `conn`: the report
     uses both cores. (Each connection reads its own snapshot; the only figures that mix the
     two, the noise reductions, already allow for counts that cross a window's edge.)"""
-    catalog = catalog or queries.catalog(conn)
+    catalog = catalog or catalog_of(conn)
     threshold = scope.severity or MTBF_THRESHOLD
     with ThreadPoolExecutor(max_workers=1) as aside:
         pending = aside.submit(_flows_aside, pool, scope, threshold) if pool else None
@@ -214,7 +214,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The report as JSON-ready data: sections slo, operational, channel, quality. With
     `pool` (an engine on the same database) it reads on two connections at once."""
-    catalog = queries.catalog(conn)
+    catalog = catalog_of(conn)
     current = compute(conn, scope, catalog, pool=pool)
     body = current.body
     if compare_to == "previous":

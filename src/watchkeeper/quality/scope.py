@@ -59,11 +59,6 @@ def iso(instant: float | None) -> str | None:
     return None if instant is None else isoformat(from_epoch(instant))
 
 
-def week_start(instant: float) -> float:
-    """The Monday 00:00 UTC at or before `instant`."""
-    return instant - (instant - WEEK_ORIGIN) % WEEK
-
-
 def week_label(index: int) -> str:
     """A week index (as computed in SQL) as the date of its Monday."""
     return from_epoch(WEEK_ORIGIN + index * WEEK).date().isoformat()
