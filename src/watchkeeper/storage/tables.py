@@ -155,6 +155,8 @@ events = Table(
     Index("ix_events_received", "received_at"),
     Index("ix_events_integration_dedup", "integration_id", "dedup_key"),
     Index("ix_events_idempotency", "integration_id", "idempotency_key"),
+    # the miss-rate check: automatic events of a service shortly before a ticket
+    Index("ix_events_service_received", "service_id", "received_at"),
 )
 
 alerts = Table(
