@@ -15,19 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Request
+from tests.support.browser import chromium
 from tests.support.processes import ServerProcess, child_env, serving, watchkeeper_command
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GENERIC = "/integrations/gen-key-0123456789abcdef/generic"
 FEEDBACK = "/integrations/fb-key-0123456789abcdef/feedback"
 SCREENSHOT = "WATCHKEEPER_REPORT_SCREENSHOT"
@@ -44,12 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
