@@ -10,8 +10,22 @@ from sqlalchemy import func, select, text
 
 from watchkeeper.api.deps import RuntimeDep
 from watchkeeper.errors import Unavailable
+from watchkeeper.pipeline.escalate import ACK_TIMEOUT_TIMER, ESCALATE_TIMER
+from watchkeeper.pipeline.flow import HEARTBEAT_TIMER
+from watchkeeper.pipeline.ticket import AUTO_RESOLVE_TIMER
 from watchkeeper.storage import rejections as rejections_q
-from watchkeeper.storage.tables import alerts, tickets
+from watchkeeper.storage.notifications import DELIVER_TIMER
+from watchkeeper.storage.tables import alerts, escalation_problems, tickets, timers
+
+OVERDUE_AFTER = 60.0
+# every kind of timer row, so a stuck engine shows as a number rising from 0
+TIMER_KINDS = (
+    ESCALATE_TIMER,
+    ACK_TIMEOUT_TIMER,
+    DELIVER_TIMER,
+    AUTO_RESOLVE_TIMER,
+    HEARTBEAT_TIMER,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -70,6 +84,12 @@ def metrics(rt: RuntimeDep) -> str:
             select(tickets.c.status, func.count()).group_by(tickets.c.status)
         ).all()
         firing = conn.execute(select(func.count()).where(alerts.c.status == "firing")).scalar_one()
+        overdue = conn.execute(
+            select(timers.c.kind, func.count())
+            .where(timers.c.due_at < rt.now() - OVERDUE_AFTER)
+            .group_by(timers.c.kind)
+        ).all()
+        problems = conn.execute(select(escalation_problems)).all()
     family(
         "watchkeeper_rejected_payloads_total",
         "counter",
@@ -83,4 +103,24 @@ def metrics(rt: RuntimeDep) -> str:
         lines.append(f'watchkeeper_tickets{{status="{status}"}} {count}')
     family("watchkeeper_alerts_firing", "gauge", "Alerts firing.")
     lines.append(f"watchkeeper_alerts_firing {firing}")
+    family(
+        "watchkeeper_timers_overdue",
+        "gauge",
+        f"Timers due more than {OVERDUE_AFTER:.0f} s ago, per kind: no engine is running, or it is "
+        "stuck (alert on this).",
+    )
+    for kind in TIMER_KINDS:
+        count = dict(overdue).get(kind, 0)
+        lines.append(f'watchkeeper_timers_overdue{{kind="{kind}"}} {count}')
+    family(
+        "watchkeeper_escalation_problems_total",
+        "counter",
+        "Escalation levels that resolved to nobody (a configuration error), per policy and level.",
+    )
+    for row in problems:
+        policy = _escape(row.policy_id)
+        lines.append(
+            f'watchkeeper_escalation_problems_total{{policy="{policy}",level="{row.level}"}} '
+            f"{row.count}"
+        )
     return "\n".join(lines) + "\n"
