@@ -109,8 +109,9 @@ def metrics(rt: RuntimeDep) -> str:
         f"Timers due more than {OVERDUE_AFTER:.0f} s ago, per kind: no engine is running, or it is "
         "stuck (alert on this).",
     )
+    overdue_by_kind: dict[str, int] = {str(kind): int(n) for kind, n in overdue}
     for kind in TIMER_KINDS:
-        count = dict(overdue).get(kind, 0)
+        count = overdue_by_kind.get(kind, 0)
         lines.append(f'watchkeeper_timers_overdue{{kind="{kind}"}} {count}')
     family(
         "watchkeeper_escalation_problems_total",
