@@ -35,16 +35,20 @@ def engine_owner() -> str:
 
 
 def default_modules(pipeline: Pipeline, owner: str) -> list[Module]:
-    modules: list[Module] = [
+    """Paging first: a wake-up after a new ticket reaches the page without first looking at
+    every other module; work one module makes for another is picked up by the next tick,
+    which follows at once when a tick did anything."""
+    modules: list[Module] = []
+    # Paging runs where the pipeline has an escalation stage (built by the runtime).
+    for listener in pipeline.lifecycle.listeners:
+        if isinstance(listener, EscalationStage):
+            modules += [EscalationModule(pipeline, owner), DeliveryModule(listener, owner)]
+    modules += [
         AlertExpiry(pipeline),
         MuteReview(pipeline),
         QuietResolve(pipeline, owner),
         Heartbeats(pipeline, owner),
     ]
-    # Paging runs where the pipeline has an escalation stage (built by the runtime).
-    for listener in pipeline.lifecycle.listeners:
-        if isinstance(listener, EscalationStage):
-            modules += [EscalationModule(pipeline, owner), DeliveryModule(listener, owner)]
     return modules
 
 
@@ -149,7 +153,8 @@ class Engine:
             self._wake.clear()  # a wake-up during the tick runs the next one at once
             started = time.monotonic()
             try:
-                self.tick()
+                if any(self.tick().values()):
+                    self._wake.set()  # one module's work may be another's: look again now
             except DBAPIError as exc:
                 log.warning("engine tick failed (database): %s", exc)
             except Exception:
