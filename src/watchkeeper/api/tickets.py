@@ -131,46 +131,35 @@ def _operate(rt: RuntimeDep, name: str, ticket_id: int, **kwargs: Any) -> dict[s
     return serialize.ticket(row)
 
 
-@router.post("/{ticket_id}/acknowledge")
-def acknowledge(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "acknowledge", ticket_id, actor=who.actor, note=body.note if body else "")
+# Operations that take only an optional note, and the Lifecycle keyword the note goes to.
+NOTED_OPERATIONS = {
+    "acknowledge": "note",
+    "unacknowledge": "note",
+    "resolve": "reason",
+    "reopen": "note",
+    "close": "note",
+    "escalate": "note",
+}
 
 
-@router.post("/{ticket_id}/unacknowledge")
-def unacknowledge(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "unacknowledge", ticket_id, actor=who.actor, note=body.note if body else "")
+def _add_noted_operation(operation: str, keyword: str) -> None:
+    def endpoint(
+        ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
+    ) -> dict[str, Any]:
+        note = body.note if body else ""
+        return _operate(rt, operation, ticket_id, actor=who.actor, **{keyword: note})
+
+    router.add_api_route(
+        f"/{{ticket_id}}/{operation}",
+        endpoint,
+        methods=["POST"],
+        name=operation,
+        summary=f"{operation.capitalize()} a ticket",
+    )
 
 
-@router.post("/{ticket_id}/resolve")
-def resolve(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "resolve", ticket_id, actor=who.actor, reason=body.note if body else "")
-
-
-@router.post("/{ticket_id}/reopen")
-def reopen(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "reopen", ticket_id, actor=who.actor, note=body.note if body else "")
-
-
-@router.post("/{ticket_id}/close")
-def close(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "close", ticket_id, actor=who.actor, note=body.note if body else "")
-
-
-@router.post("/{ticket_id}/escalate")
-def escalate(
-    ticket_id: int, rt: RuntimeDep, who: CallerDep, body: Note | None = None
-) -> dict[str, Any]:
-    return _operate(rt, "escalate", ticket_id, actor=who.actor, note=body.note if body else "")
+for _operation, _keyword in NOTED_OPERATIONS.items():
+    _add_noted_operation(_operation, _keyword)
 
 
 @router.post("/{ticket_id}/reassign")

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.storage.tables import ALERT_FIRING, alerts
 
@@ -19,24 +18,8 @@ def find_open(conn: Connection, scope: str, dedup_key: str) -> Row[Any] | None:
     ).first()
 
 
-def insert_open(conn: Connection, values: dict[str, Any]) -> int | None:
-    """Insert a firing alert; None when another writer opened the same key first (re-read)."""
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(alerts)
-    stmt = (
-        ins.values(**values)
-        .on_conflict_do_nothing(index_elements=["scope", "dedup_key"], index_where=_OPEN)
-        .returning(alerts.c.id)
-    )
-    row = conn.execute(stmt).first()
-    return int(row[0]) if row else None
-
-
 def update(conn: Connection, alert_id: int, **values: Any) -> None:
-    conn.execute(update_stmt(alert_id).values(**values))
-
-
-def update_stmt(alert_id: int) -> Any:
-    return alerts.update().where(alerts.c.id == alert_id)
+    conn.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
 
 
 def count_firing_for_ticket(conn: Connection, ticket_id: int) -> int:
@@ -45,10 +28,6 @@ def count_firing_for_ticket(conn: Connection, ticket_id: int) -> int:
             select(func.count()).where(alerts.c.ticket_id == ticket_id, _OPEN)
         ).scalar_one()
     )
-
-
-def firing_for_ticket(conn: Connection, ticket_id: int) -> Sequence[Row[Any]]:
-    return conn.execute(select(alerts).where(alerts.c.ticket_id == ticket_id, _OPEN)).all()
 
 
 def for_ticket(conn: Connection, ticket_id: int) -> Sequence[Row[Any]]:
@@ -83,13 +62,6 @@ def claim_mute_ended(conn: Connection, now: float, limit: int = 500) -> Sequence
         .order_by(alerts.c.muted_until)
         .limit(limit),
     )
-
-
-def muted_firing(conn: Connection, limit: int = 5000) -> Sequence[Row[Any]]:
-    """Every firing muted alert (re-checked when rules change)."""
-    return conn.execute(
-        select(alerts).where(_OPEN, alerts.c.muted_reason.is_not(None)).limit(limit)
-    ).all()
 
 
 def move_to_ticket(conn: Connection, from_ticket: int, to_ticket: int) -> int:

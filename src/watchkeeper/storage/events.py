@@ -9,11 +9,6 @@ from sqlalchemy import Connection, select
 from watchkeeper.storage.tables import change_events, events
 
 
-def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(events.insert(), rows)
-
-
 def seen(conn: Connection, integration_id: str, idempotency_key: str) -> bool:
     row = conn.execute(
         select(events.c.id)
