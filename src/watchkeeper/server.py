@@ -19,7 +19,7 @@ from watchkeeper.engine.loop import Engine, default_modules, engine_owner
 from watchkeeper.engine.retention import EventRetention
 from watchkeeper.runtime import Runtime, build_runtime
 from watchkeeper.settings import Settings
-from watchkeeper.storage.db import ProcessLock, is_sqlite
+from watchkeeper.storage.db import Checkpointer, ProcessLock, is_sqlite
 
 Role = Literal["api", "engine", "all"]
 log = logging.getLogger("watchkeeper")
@@ -57,6 +57,9 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
         if options.config_file is not None:
             report = apply_file(rt, options.config_file)
             log.info("applied %s: %s", options.config_file, report)
+        checkpointer = Checkpointer(rt.db) if is_sqlite(rt.db) else None
+        if checkpointer is not None:
+            checkpointer.start()
         engine = build_engine(rt) if options.role in ("engine", "all") else None
         if engine is not None:
             rt.wake_hooks.append(engine.wake)
@@ -69,6 +72,8 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
         finally:
             if engine is not None:
                 engine.stop()
+            if checkpointer is not None:
+                checkpointer.stop()
             rt.db.dispose()
     finally:
         if lock is not None:
