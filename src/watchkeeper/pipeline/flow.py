@@ -80,8 +80,7 @@ class EventSink:
         ticket's alerts, and at the end of the batch."""
         hot.assign_tickets(conn, self.assigned)
         self.assigned.clear()
-        for ticket_id, alerts in self.joined.items():
-            lifecycle.join_alerts(conn, ticket_id=ticket_id, alerts=alerts, now=now)
+        lifecycle.join_many(conn, self.joined, now=now)
         self.joined.clear()
         self.groups.clear()
 

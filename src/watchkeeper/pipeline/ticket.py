@@ -16,6 +16,7 @@ from watchkeeper.domain.ticket import Operation, is_open, next_status
 from watchkeeper.errors import Conflict, NotFound
 from watchkeeper.pipeline.listeners import TicketListener
 from watchkeeper.storage import alerts as alerts_q
+from watchkeeper.storage import hot
 from watchkeeper.storage import tickets as tickets_q
 from watchkeeper.storage import timers as timers_q
 
@@ -108,48 +109,61 @@ class Lifecycle:
     def join_alerts(
         self, conn: Connection, *, ticket_id: int, alerts: list[dict[str, Any]], now: float
     ) -> None:
-        """Alerts joined an open ticket: one update, one timeline entry and one word to the
-        listeners however many joined (a storm is one line, not ten thousand)."""
-        ticket = tickets_q.get(conn, ticket_id, for_update=True)
-        if ticket is None or not alerts:
+        """Alerts joined an open ticket (see `join_many`)."""
+        self.join_many(conn, {ticket_id: alerts}, now=now)
+
+    def join_many(
+        self, conn: Connection, joined: dict[int, list[dict[str, Any]]], *, now: float
+    ) -> None:
+        """Alerts joined open tickets: per ticket one update, one timeline entry and one word
+        to the listeners however many joined (a storm is one line, not ten thousand); per
+        batch one read, one executemany of updates and one of timeline entries."""
+        joined = {tid: alerts for tid, alerts in joined.items() if alerts}
+        if not joined:
             return
-        changes: dict[str, Any] = {
-            "last_alert_at": now,
-            "alert_count": ticket.alert_count + len(alerts),
-            "updated_at": now,
-        }
-        if ticket.severity_set_by is None:
-            sev = ticket.severity
-            for alert in alerts:
-                sev = highest(sev, alert["severity"])
-            if sev != ticket.severity:
-                changes["severity"] = sev
-        if ticket.first_automatic_at is None and any(
-            a["channel_kind"] == "automatic" for a in alerts
-        ):
-            changes["first_automatic_at"] = now
-        earliest = min(a["starts_at"] for a in alerts)
-        if earliest < ticket.impact_start:
-            changes["impact_start"] = earliest
-        if ticket.mitigated_at is not None:
-            # impact resumed before the ticket resolved: it is no longer mitigated, and the
-            # quiet period (if one was running) starts again when these alerts resolve
-            changes["mitigated_at"] = None
-            timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket_id))
-        tickets_q.update(conn, ticket_id, **changes)
-        first = alerts[0]
-        message = f"alert {first['id']} joined: {first['summary']}"
-        if len(alerts) > 1:
-            message = f"{len(alerts)} alerts joined: {first['summary']} (+{len(alerts) - 1} more)"
-        tickets_q.add_timeline(
-            conn,
-            ticket_id,
-            at=now,
-            kind="alert_joined",
-            message=message,
-            data={"alert_ids": [a["id"] for a in alerts[:50]], "count": len(alerts)},
-        )
-        self._tell(conn, ticket_id, "alert_joined", now, None, {**ticket._mapping, **changes})
+        rows = tickets_q.get_many(conn, sorted(joined), for_update=True)
+        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        entries: list[tuple[int, float, str, str | None, str, Any]] = []
+        for ticket_id, alerts in joined.items():
+            ticket = rows.get(ticket_id)
+            if ticket is None:
+                continue
+            changes: dict[str, Any] = {
+                "last_alert_at": now,
+                "alert_count": ticket["alert_count"] + len(alerts),
+                "updated_at": now,
+            }
+            if ticket["severity_set_by"] is None:
+                sev = ticket["severity"]
+                for alert in alerts:
+                    sev = highest(sev, alert["severity"])
+                if sev != ticket["severity"]:
+                    changes["severity"] = sev
+            if ticket["first_automatic_at"] is None and any(
+                a["channel_kind"] == "automatic" for a in alerts
+            ):
+                changes["first_automatic_at"] = now
+            earliest = min(a["starts_at"] for a in alerts)
+            if earliest < ticket["impact_start"]:
+                changes["impact_start"] = earliest
+            if ticket["mitigated_at"] is not None:
+                # impact resumed before the ticket resolved: it is no longer mitigated, and
+                # the quiet period (if one was running) starts again when these alerts resolve
+                changes["mitigated_at"] = None
+                timers_q.cancel(conn, kind=AUTO_RESOLVE_TIMER, ref=str(ticket_id))
+            updates.append((ticket, changes))
+            first = alerts[0]
+            message = f"alert {first['id']} joined: {first['summary']}"
+            if len(alerts) > 1:
+                message = (
+                    f"{len(alerts)} alerts joined: {first['summary']} (+{len(alerts) - 1} more)"
+                )
+            data = {"alert_ids": [a["id"] for a in alerts[:50]], "count": len(alerts)}
+            entries.append((ticket_id, now, "alert_joined", None, message, data))
+        tickets_q.update_joined(conn, [{**ticket, **changes} for ticket, changes in updates])
+        hot.insert_timelines(conn, entries)
+        for ticket, changes in updates:
+            self._tell(conn, ticket["id"], "alert_joined", now, None, {**ticket, **changes})
 
     def raise_severity(
         self, conn: Connection, *, ticket_id: int, severity: str, now: float

@@ -194,3 +194,17 @@ def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, 
     )
     *head, data = entry
     _cursor(conn).execute(sql, (*head, _encode(data)))
+
+
+def insert_timelines(
+    conn: Connection, entries: Sequence[tuple[int, float, str, str | None, str, Any]]
+) -> None:
+    """Many timeline entries with one executemany."""
+    if not entries:
+        return
+    m = _mark(conn)
+    sql = (
+        "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
+        f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
+    )
+    _cursor(conn).executemany(sql, [(*head, _encode(data)) for *head, data in entries])

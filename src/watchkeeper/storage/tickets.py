@@ -20,6 +20,44 @@ def get(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row[An
     return conn.execute(stmt).first()
 
 
+def get_many(
+    conn: Connection, ticket_ids: list[int], *, for_update: bool = False
+) -> dict[int, dict[str, Any]]:
+    """Tickets by id, as dicts (one statement for a batch; row locks on PostgreSQL)."""
+    if not ticket_ids:
+        return {}
+    stmt = select(tickets).where(tickets.c.id.in_(ticket_ids))
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.order_by(tickets.c.id).with_for_update()
+    return {int(row.id): dict(row._mapping) for row in conn.execute(stmt)}
+
+
+# what alerts joining a ticket change (Lifecycle.join_many): a fixed statement per batch
+_JOINED_COLUMNS = (
+    "last_alert_at",
+    "alert_count",
+    "updated_at",
+    "severity",
+    "first_automatic_at",
+    "impact_start",
+    "mitigated_at",
+)
+
+
+def update_joined(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write the join columns of many tickets with one executemany on the driver cursor."""
+    if not rows:
+        return
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    sets = ", ".join(f"{c} = {m}" for c in _JOINED_COLUMNS)
+    params = [(*(r[c] for c in _JOINED_COLUMNS), r["id"]) for r in sorted(rows, key=_by_id)]
+    conn.connection.cursor().executemany(f"UPDATE tickets SET {sets} WHERE id = {m}", params)
+
+
+def _by_id(row: dict[str, Any]) -> int:
+    return int(row["id"])
+
+
 def find_grouping(conn: Connection, service_id: str, group_key: str) -> Row[Any] | None:
     return conn.execute(
         select(tickets).where(
