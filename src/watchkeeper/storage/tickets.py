@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+import msgspec
+from sqlalchemy import JSON, Boolean, Connection, Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.storage import hot
@@ -23,13 +24,35 @@ def get(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row[An
 def get_many(
     conn: Connection, ticket_ids: list[int], *, for_update: bool = False
 ) -> dict[int, dict[str, Any]]:
-    """Tickets by id, as dicts (one statement for a batch; row locks on PostgreSQL)."""
+    """Tickets by id, as dicts of every column (row locks on PostgreSQL): the join path's
+    read, one fixed statement per batch on the driver cursor."""
     if not ticket_ids:
         return {}
-    stmt = select(tickets).where(tickets.c.id.in_(ticket_ids))
-    if for_update and conn.dialect.name == "postgresql":
-        stmt = stmt.order_by(tickets.c.id).with_for_update()
-    return {int(row.id): dict(row._mapping) for row in conn.execute(stmt)}
+    postgres = conn.dialect.name == "postgresql"
+    m = "%s" if postgres else "?"
+    sql = f"SELECT {_ALL_COLUMNS} FROM tickets WHERE id IN ({', '.join([m] * len(ticket_ids))})"
+    if for_update and postgres:
+        sql += " ORDER BY id FOR UPDATE"
+    cur = conn.connection.cursor()
+    cur.execute(sql, tuple(ticket_ids))
+    found: dict[int, dict[str, Any]] = {}
+    for values in cur.fetchall():
+        row = dict(zip(_COLUMN_NAMES, values, strict=True))
+        for name in _JSON_COLUMNS:
+            if isinstance(row[name], str | bytes):  # SQLite keeps JSON as text
+                row[name] = _decode_json(row[name])
+        for name in _BOOL_COLUMNS:
+            if row[name] is not None:
+                row[name] = bool(row[name])
+        found[int(row["id"])] = row
+    return found
+
+
+_COLUMN_NAMES = tuple(c.name for c in tickets.columns)
+_ALL_COLUMNS = ", ".join(_COLUMN_NAMES)
+_JSON_COLUMNS = tuple(c.name for c in tickets.columns if isinstance(c.type, JSON))
+_BOOL_COLUMNS = tuple(c.name for c in tickets.columns if isinstance(c.type, Boolean))
+_decode_json = msgspec.json.decode
 
 
 # what alerts joining a ticket change (Lifecycle.join_many): a fixed statement per batch
