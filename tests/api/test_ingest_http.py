@@ -215,6 +215,35 @@ def test_alertmanager_api_v2(wk: Harness) -> None:
     assert ticket["status"] == "resolved"
 
 
+def test_alertmanager_api_v2_a_resend_with_a_later_ends_at_keeps_the_alert_firing(
+    wk: Harness,
+) -> None:
+    def send(ends: str) -> None:
+        alert = {
+            "labels": {"alertname": "DiskFull", "instance": "db-1"},
+            "startsAt": "2026-03-02T08:50:00Z",
+            "endsAt": ends,
+        }
+        r = wk.post("/api/v2/alerts", json=[alert], headers={"Authorization": f"Bearer {AM}"})
+        assert r.status_code == 200, r.text
+
+    send("2026-03-02T09:04:00Z")
+    send("2026-03-02T09:04:00Z")  # a plain repeat: counted, nothing else changes
+    (alert,) = wk.api("GET", "/api/v1/alerts").json()["alerts"]
+    assert alert["event_count"] == 2
+    wk.advance(3 * 60)
+    send("2026-03-02T09:10:00Z")  # Prometheus re-sends with a later endsAt
+    wk.advance(3 * 60)  # past the first endsAt: the re-send moved it
+    (alert,) = wk.api("GET", "/api/v1/alerts").json()["alerts"]
+    assert (alert["status"], alert["event_count"]) == ("firing", 3)
+    assert only_ticket(wk)["status"] == "triggered"
+    wk.advance(5 * 60)  # the new endsAt passes without a re-send
+    (alert,) = wk.api("GET", "/api/v1/alerts").json()["alerts"]
+    assert alert["status"] == "resolved"
+    send("2026-03-02T09:30:00Z")  # fires again: a new alert
+    assert len(wk.api("GET", "/api/v1/alerts").json()["alerts"]) == 2
+
+
 GRAFANA = {
     "receiver": "My Super Webhook",
     "status": "firing",

@@ -36,6 +36,8 @@ def test_many_alerts_of_one_service_become_one_ticket_and_recovery_resolves_it(w
     assert tickets[0].service_id == "checkout"
     assert tickets[0].severity == "critical"  # the highest of its alerts
     assert tickets[0].alert_count == 5
+    # the repeat raised its alert too
+    assert {a.dedup_key: a.severity for a in wk.alerts()}["LatencyHigh"] == "critical"
     assert wk.count(tables.events) == 6
     for name in ("SuccessRateLow", "LatencyHigh", "CPUHigh", "MemoryHigh"):
         wk.generic(summary="ok", dedup=name, service="checkout", action="resolve")

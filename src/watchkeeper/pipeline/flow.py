@@ -47,6 +47,8 @@ class EventSink:
     idempotency: set[tuple[str, str]] = field(default_factory=set)
     open: dict[tuple[str, str], dict[str, Any]] | None = None  # None: look each key up
     touched: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # touched alerts whose severity or expiry changed too (the rest only count a repeat)
+    changed: set[int] = field(default_factory=set)
     # tickets found or opened in this batch, by (service, group key), and what joined them
     groups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     joined: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -74,6 +76,7 @@ class EventSink:
             self.open.pop((alert["scope"], alert["dedup_key"]), None)
             self.absent.add((alert["scope"], alert["dedup_key"]))
         self.touched.pop(alert["id"], None)
+        self.changed.discard(alert["id"])
 
     def settle(self, conn: Connection, lifecycle: Lifecycle, now: float) -> None:
         """Write what converged so far (alerts' tickets, joins): before any step that counts a
@@ -86,9 +89,10 @@ class EventSink:
 
     def flush(self, conn: Connection, lifecycle: Lifecycle, now: float) -> None:
         self.settle(conn, lifecycle, now)
-        hot.touch_alerts(conn, self.touched)
+        hot.touch_alerts(conn, self.touched, self.changed)
         hot.insert_events(conn, self.rows)
         self.touched.clear()
+        self.changed.clear()
         self.rows.clear()
 
 
@@ -182,13 +186,15 @@ class Pipeline:
     ) -> Outcome:
         """A trigger for an open alert: count it (written at the end of the batch)."""
         previous = alert["severity"]
+        expires = _expiry(integration, snap.services.get(alert["service_id"] or ""), event, now)
+        ends = _ts(event.ends_at)
+        if (event.severity, expires, ends) != (previous, alert["expires_at"], alert["ends_at"]):
+            sink.changed.add(alert["id"])
         alert["event_count"] += 1
         alert["last_event_at"] = now
         alert["severity"] = event.severity
-        alert["expires_at"] = _expiry(
-            integration, snap.services.get(alert["service_id"] or ""), event, now
-        )
-        alert["ends_at"] = _ts(event.ends_at)
+        alert["expires_at"] = expires
+        alert["ends_at"] = ends
         sink.touched[alert["id"]] = alert
         if alert["muted_reason"] is not None:
             ctx = match_context(event, integration, alert["service_id"])
@@ -311,7 +317,7 @@ class Pipeline:
     ) -> None:
         if sink is not None:
             if alert["id"] in sink.touched:  # its counters first, then the resolution
-                hot.touch_alerts(conn, {alert["id"]: alert})
+                hot.touch_alerts(conn, {alert["id"]: alert}, {alert["id"]})
             sink.closed(alert)
             # what converged earlier in the batch counts before the ticket's alerts are counted
             sink.settle(conn, self.lifecycle, now)

@@ -35,6 +35,7 @@ _EVENT_COLUMNS = (
 )
 _JSON_COLUMNS = frozenset({"labels", "payload"})
 _TOUCH_COLUMNS = ("event_count", "last_event_at", "severity", "expires_at", "ends_at")
+_COUNT_COLUMNS = ("event_count", "last_event_at")
 
 
 def _cursor(conn: Connection) -> Any:
@@ -117,17 +118,22 @@ def open_alerts(
     return found
 
 
-def touch_alerts(conn: Connection, alerts_by_id: dict[int, dict[str, Any]]) -> None:
-    """Write the repeat counters (and severity/expiry) of alerts touched in this batch."""
+def touch_alerts(
+    conn: Connection, alerts_by_id: dict[int, dict[str, Any]], changed: set[int]
+) -> None:
+    """Write the repeat counters of alerts touched in this batch, and the severity and expiry
+    of those in `changed` (a plain repeat leaves the expiry index alone)."""
     if not alerts_by_id:
         return
     m = _mark(conn)
-    sets = ", ".join(f"{c} = {m}" for c in _TOUCH_COLUMNS)
-    sql = f"UPDATE alerts SET {sets} WHERE id = {m}"
-    params = [
-        (*(a[c] for c in _TOUCH_COLUMNS), alert_id) for alert_id, a in sorted(alerts_by_id.items())
-    ]
-    _cursor(conn).executemany(sql, params)
+    for columns, ids in (
+        (_TOUCH_COLUMNS, sorted(changed & alerts_by_id.keys())),
+        (_COUNT_COLUMNS, sorted(alerts_by_id.keys() - changed)),
+    ):
+        if ids:
+            sets = ", ".join(f"{c} = {m}" for c in columns)
+            params = [(*(alerts_by_id[i][c] for c in columns), i) for i in ids]
+            _cursor(conn).executemany(f"UPDATE alerts SET {sets} WHERE id = {m}", params)
 
 
 _ALERT_COLUMNS = (
