@@ -195,8 +195,10 @@ alerts = Table(
     Column("resolved_by", String(128), nullable=True),
     Index(
         "uq_alerts_open",
-        "scope",
+        # the key first: a batch's lookup (`dedup_key IN (...) AND scope = ?`) seeks it on
+        # PostgreSQL even before the table has statistics
         "dedup_key",
+        "scope",
         unique=True,
         sqlite_where=ALERT_FIRING,
         postgresql_where=ALERT_FIRING,
