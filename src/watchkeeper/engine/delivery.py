@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class _Send:
+class Send:
+    """A claimed message, ready for a sender once its claim commits."""
+
     job: Job
     registry: Registry
 
@@ -67,7 +69,7 @@ class DeliveryModule:
         )
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
-        self._ready: list[_Send] = []
+        self._ready: list[Send] = []
         self._registries: dict[tuple[str, ...], Registry] = {}
         self._db: Database | None = None
         self._wake: Callable[[], None] | None = None
@@ -90,7 +92,7 @@ class DeliveryModule:
         self._ready = []
         with self._lock:
             busy = set(self._inflight)
-        room = self.options.delivery_workers * QUEUE_PER_WORKER - len(busy)
+        room = self._room(len(busy))
         if room <= 0:
             self._starved = True
             return 0
@@ -105,10 +107,55 @@ class DeliveryModule:
         if len(rows) == room:
             self._starved = True
         mine = [timer for timer in rows if int(timer.ref) not in busy]  # else: sending it now
-        found = notifications_q.get_many(conn, [int(timer.ref) for timer in mine])
+        self._ready, handled = self._take(conn, snap, mine, now)
+        return handled
+
+    def claim_fresh(
+        self, conn: Connection, snap: Snapshot, notification_ids: list[int], now: float
+    ) -> list[Send]:
+        """Claim notifications that the caller's transaction just recorded and that are due
+        now (an escalation step's pages), in that transaction: the lease and the bundling
+        decision commit with the page, and the messages go to the senders once it commits
+        (`hand_off`), not at this module's next pass.
+
+        In a savepoint: should a claim fail, the caller's work still commits and this
+        module's own pass claims the notifications. Those beyond the senders' queue are left
+        to that pass too."""
+        with self._lock:
+            room = self._room(len(self._inflight))
+        ids = notification_ids[: max(room, 0)]
+        if not ids:
+            return []
+        self._db = conn.engine
+        try:
+            with conn.begin_nested():
+                rows = timers_q.claim_refs(
+                    conn,
+                    kind=notifications_q.DELIVER_TIMER,
+                    refs=[str(i) for i in ids],
+                    now=now,
+                    owner=self.owner,
+                    lease=self.options.delivery_lease,
+                )
+                ready, _ = self._take(conn, snap, rows, now)
+        except Exception:
+            log.exception("claiming notifications %s with their page failed", ids)
+            return []
+        return ready
+
+    def _room(self, inflight: int) -> int:
+        return self.options.delivery_workers * QUEUE_PER_WORKER - inflight
+
+    def _take(
+        self, conn: Connection, snap: Snapshot, claimed: Sequence[Row[Any]], now: float
+    ) -> tuple[list[Send], int]:
+        """Decide each claimed timer: the messages to send, and how many timers were handled
+        (not left for the next pass)."""
+        found = notifications_q.get_many(conn, [int(timer.ref) for timer in claimed])
         tickets = notifications_q.tickets_by_id(conn, [n.ticket_id for n in found.values()])
+        ready: list[Send] = []
         handled = 0
-        for timer in mine:
+        for timer in claimed:
             row = found.get(int(timer.ref))
             ticket = tickets.get(row.ticket_id) if row is not None else None
             job: Job | object | None = None
@@ -118,12 +165,16 @@ class DeliveryModule:
                 continue  # another engine is deciding for this person's contact method
             handled += 1
             if isinstance(job, Job):
-                self._ready.append(_Send(job, self._registry(snap)))
-        return handled
+                ready.append(Send(job, self._registry(snap)))
+        return ready, handled
 
     def after_commit(self) -> None:
         """The claims are committed: hand them to the senders."""
         ready, self._ready = self._ready, []
+        self.hand_off(ready)
+
+    def hand_off(self, ready: list[Send]) -> None:
+        """Committed claims to the senders."""
         for send in ready:
             with self._lock:
                 self._inflight.add(send.job.notification_id)
@@ -341,7 +392,7 @@ class DeliveryModule:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def _run(self, send: _Send) -> None:
+    def _run(self, send: Send) -> None:
         job = send.job
         db = self._db
         try:
@@ -365,7 +416,7 @@ class DeliveryModule:
                 self._wake()
 
     @staticmethod
-    def _send(send: _Send, message: Message) -> DeliveryResult:
+    def _send(send: Send, message: Message) -> DeliveryResult:
         job = send.job
         try:
             notifier = send.registry.notifier_for(job.contact.type)

@@ -5,7 +5,10 @@ A step claims the ticket's "escalate" timer, pages the level's people (notificat
 delivery timers), and schedules the next step `delay` after *now*, not after the step's own due
 time: after engines were down, each overdue step fires once, in order, and every level still
 gets its full delay to answer before the next one is woken. Nothing here sends: delivery is its
-own module, so a slow receiver never holds escalation back.
+own module, so a slow receiver never holds escalation back; but the messages a step makes that
+are due at once are claimed for delivery in the step's transaction and handed to the senders as
+soon as it commits (`DeliveryModule.claim_fresh`), so a page does not wait for the delivery
+module's next pass.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import Connection, Row
 
 from watchkeeper.clock import from_epoch
 from watchkeeper.engine import policy as policy_view
+from watchkeeper.engine.delivery import DeliveryModule, Send
 from watchkeeper.engine.guard import RowGuard
 from watchkeeper.engine.paging import Paged, describe, page_people
 from watchkeeper.oncall.targets import resolve
@@ -34,18 +38,35 @@ class EscalationModule:
     name = "escalation"
     timer_kinds = (ESCALATE_TIMER, ACK_TIMEOUT_TIMER)
 
-    def __init__(self, pipeline: Pipeline, owner: str, *, batch: int = 100) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        owner: str,
+        *,
+        batch: int = 100,
+        delivery: DeliveryModule | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.owner = owner
         self.batch = batch
+        self.delivery = delivery
         self.guard = RowGuard(self.name)
+        self._ready: list[Send] = []  # claimed with this pass's pages: sent once it commits
 
     def update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
+        self._ready = []
         with self.guard.passing():
             return self._update_all(conn, snap, now)
 
+    def after_commit(self) -> None:
+        """The pass committed: its messages due at once go to the senders."""
+        ready, self._ready = self._ready, []
+        if ready and self.delivery is not None:
+            self.delivery.hand_off(ready)
+
     def _update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         done = 0
+        due_now: list[int] = []  # notifications this pass recorded that are due at once
         for timer in timers_q.claim_due(
             conn, kind=ESCALATE_TIMER, now=now, owner=self.owner, limit=self.batch
         ):
@@ -56,7 +77,9 @@ class EscalationModule:
                     continue
                 timers_q.delete(conn, timer.id)
                 if ticket is not None:
-                    self.step(conn, snap, ticket, dict(timer.payload or {}), now)
+                    paged: list[int] = []
+                    self.step(conn, snap, ticket, dict(timer.payload or {}), now, paged)
+                    due_now += paged  # not reached when the row failed (and was rolled back)
             done += 1
         for timer in timers_q.claim_due(
             conn, kind=ACK_TIMEOUT_TIMER, now=now, owner=self.owner, limit=self.batch
@@ -77,12 +100,21 @@ class EscalationModule:
                         note=f"acknowledgement timed out (not resolved {lapsed} after it)",
                     )
             done += 1
+        if due_now and self.delivery is not None:
+            self._ready = self.delivery.claim_fresh(conn, snap, due_now, now)
         return done
 
     def step(
-        self, conn: Connection, snap: Snapshot, ticket: Row[Any], plan: dict[str, Any], now: float
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        ticket: Row[Any],
+        plan: dict[str, Any],
+        now: float,
+        due_now: list[int] | None = None,
     ) -> None:
-        """Page the planned level (skipping levels that resolve to nobody), then plan the next."""
+        """Page the planned level (skipping levels that resolve to nobody), then plan the next.
+        The notifications recorded that are due at once are added to `due_now`."""
         if ticket.status != "triggered" or int(plan.get("round", ticket.round)) != ticket.round:
             return  # acknowledged, resolved, or a newer round took over
         policy = ticket.policy or {}
@@ -116,7 +148,7 @@ class EscalationModule:
                     f" {pass_ + 1} of {repeats + 1} (round {round_})",
                 )
             current = levels[level]
-            if self._page_level(conn, snap, values, policy, current, round_, now):
+            if self._page_level(conn, snap, values, policy, current, round_, now, due_now):
                 changes: dict[str, Any] = {"escalation_level": level, "escalation_pass": pass_}
                 if level > 0 and not manual:
                     changes["escalation_count"] = int(ticket.escalation_count) + 1
@@ -153,6 +185,7 @@ class EscalationModule:
         level: policy_view.Level,
         round_: int,
         now: float,
+        due_now: list[int] | None = None,
     ) -> bool:
         at = from_epoch(now)
         notes: list[str] = []
@@ -183,6 +216,12 @@ class EscalationModule:
                 chosen = group
                 break
         if paged is not None and paged.anyone:
+            if due_now is not None:
+                due_now += [
+                    p.notification_id
+                    for p in paged.planned
+                    if p.notification_id is not None and p.after <= 0
+                ]
             text = f"{level.label}: paging {describe(paged.planned)}"
             if level.round_robin and len(level.targets) > 1:
                 text += f" (round robin: {chosen[0]})"

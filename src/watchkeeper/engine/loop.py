@@ -42,7 +42,8 @@ def default_modules(pipeline: Pipeline, owner: str) -> list[Module]:
     # Paging runs where the pipeline has an escalation stage (built by the runtime).
     for listener in pipeline.lifecycle.listeners:
         if isinstance(listener, EscalationStage):
-            modules += [EscalationModule(pipeline, owner), DeliveryModule(listener, owner)]
+            delivery = DeliveryModule(listener, owner)
+            modules += [EscalationModule(pipeline, owner, delivery=delivery), delivery]
     modules += [
         AlertExpiry(pipeline),
         MuteReview(pipeline),

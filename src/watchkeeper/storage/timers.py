@@ -62,16 +62,46 @@ def claim_due(
     return rows
 
 
+def claim_refs(
+    conn: Connection, *, kind: str, refs: Sequence[str], now: float, owner: str, lease: float
+) -> Sequence[Row[Any]]:
+    """`claim_due` for named timers only (ones this transaction just scheduled, say): those of
+    `refs` that are due and not leased, oldest first, leased to `owner`."""
+    if not refs:
+        return []
+    stmt = (
+        select(timers)
+        .where(
+            timers.c.kind == kind,
+            timers.c.ref.in_(list(refs)),
+            timers.c.due_at <= now,
+            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = conn.execute(stmt).all()
+    if rows:
+        conn.execute(
+            timers.update()
+            .where(timers.c.id.in_([r.id for r in rows]))
+            .values(lease_until=now + lease, lease_owner=owner)
+        )
+    return rows
+
+
 def delete(conn: Connection, timer_id: int) -> None:
     conn.execute(timers.delete().where(timers.c.id == timer_id))
 
 
 def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
-    """Whether a timer of these kinds is due (a cheap read: the engine's idle check)."""
+    """Whether a timer of these kinds is due and free to claim (a cheap read: the engine's idle
+    check). A leased timer is being acted on (a delivery being sent): not work for a pass."""
     m = "%s" if conn.dialect.name == "postgresql" else "?"
     row = conn.exec_driver_sql(
         f"SELECT 1 FROM timers WHERE kind IN ({', '.join([m] * len(kinds))}) "
-        f"AND due_at <= {m} LIMIT 1",
-        (*kinds, now),
+        f"AND due_at <= {m} AND (lease_until IS NULL OR lease_until <= {m}) LIMIT 1",
+        (*kinds, now, now),
     ).first()
     return row is not None
