@@ -999,6 +999,12 @@ def test_a_silence_mutes_a_new_alert_until_it_is_deleted(wk: Harness) -> None:
     assert len(cart) == 1 and cart[0]["status"] == "triggered"
     [alert] = wk.api("GET", "/api/v1/alerts", params={"dedup_key": "cart-latency"}).json()["alerts"]
     assert not alert["muted"] and alert["ticket_id"] == cart[0]["id"]
+    # the ticket's page shows its alert's whole story, the muted first event included
+    events = ticket_detail(wk, cart[0]["id"])["events"]
+    assert [e["decision"] for e in events] == ["muted"]
+    wk.generic(summary="cart latency", dedup="cart-latency", service="cart")
+    events = ticket_detail(wk, cart[0]["id"])["events"]
+    assert [e["decision"] for e in events] == ["deduplicated", "muted"]
 
 
 def test_bad_silences_are_refused(wk: Harness) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from watchkeeper.storage.tables import change_events, events
+from watchkeeper.storage.tables import alerts, change_events, events
 
 
 def seen(conn: Connection, integration_id: str, idempotency_key: str) -> bool:
@@ -48,10 +48,15 @@ def search(
         (events.c.service_id, service),
         (events.c.decision, decision),
         (events.c.alert_id, alert_id),
-        (events.c.ticket_id, ticket_id),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
+    if ticket_id is not None:
+        # the events of the ticket's alerts (through the alert indexes: events have no index
+        # by ticket), including those from before an alert joined it (muted, merged)
+        stmt = stmt.where(
+            events.c.alert_id.in_(select(alerts.c.id).where(alerts.c.ticket_id == ticket_id))
+        )
     if before_id is not None:
         stmt = stmt.where(events.c.id < before_id)
     return list(conn.execute(stmt).all())
