@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Row
 from sqlalchemy import Engine as Database
@@ -22,6 +22,7 @@ from watchkeeper.quality.hours import classify
 from watchkeeper.storage import notifications as notifications_q
 from watchkeeper.storage import tickets as tickets_q
 from watchkeeper.storage import timers as timers_q
+from watchkeeper.storage.db import reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Job:
     time_zone: str
     snap: Snapshot
 
+
+FRESH_SHARE: Final = 0.05  # a claim whose lease has lost less than this share needs no renewal
 
 NoticeBuilder = Callable[[Connection, Snapshot, Row[Any], str, float], TicketNotice]
 
@@ -69,8 +72,34 @@ class Recorder:
         The lease must still be ours (renewed here for the send: a job that waited too long in
         the queue may have been taken by another engine), and an acknowledgement may have
         committed since the claim: a cancelled notification is dropped, an unwanted page
-        cancelled."""
+        cancelled.
+
+        A fresh claim needs no write: while nearly all of the lease is left, no other engine
+        can take the timer before this send ends (the lease outlasts the longest send), so a
+        read checks it. Writing is for a lease that must be renewed, or a page to cancel."""
         now = self.clock.now().timestamp()
+        with reader(self.db).connect() as conn:
+            timer = timers_q.get(
+                conn, kind=notifications_q.DELIVER_TIMER, ref=str(job.notification_id)
+            )
+            if timer is None or timer.lease_owner != self.owner:
+                return None  # sent, cancelled, or taken by another engine: not ours to send
+            if timer.lease_until is not None and timer.lease_until - now >= self.lease * (
+                1 - FRESH_SHARE
+            ):
+                row = notifications_q.get(conn, job.notification_id)
+                if row is None or row.status != "pending":
+                    return None
+                tickets = notifications_q.tickets_by_id(conn, list(job.ticket_ids))
+                if job.kind == "bundle" or unwanted(job.kind, tickets.get(row.ticket_id)) is None:
+                    return self._message(
+                        job,
+                        tuple(
+                            notice(conn, job.snap, tickets[ticket_id], job.user_id, now)
+                            for ticket_id in job.ticket_ids
+                            if ticket_id in tickets
+                        ),
+                    )
         with self.db.begin() as conn:
             if not notifications_q.renew_lease(
                 conn, notification_id=job.notification_id, owner=self.owner, until=now + self.lease
@@ -92,6 +121,10 @@ class Recorder:
                 for ticket_id in job.ticket_ids
                 if ticket_id in tickets
             )
+        return self._message(job, notices)
+
+    @staticmethod
+    def _message(job: Job, notices: tuple[TicketNotice, ...]) -> Message | None:
         if not notices:
             return None
         return Message(delivery_id=job.delivery_id, tickets=notices)
