@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -64,6 +65,7 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
         if engine is not None:
             rt.wake_hooks.append(engine.wake)
             engine.start(settings.engine_tick_seconds)
+        _tune_gc()
         try:
             if options.role == "engine":
                 _wait_for_signal()
@@ -78,6 +80,17 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
     finally:
         if lock is not None:
             lock.release()
+
+
+def _tune_gc() -> None:
+    """The hot path allocates a few dicts and tuples per event and frees nearly all of them by
+    reference counting; the cyclic collector's default (a young-generation pass every 700
+    allocations, full passes over every long-lived object) costs ~10-15% of ingest CPU.
+    Freeze what start-up built (configuration, modules) out of its reach and run the young
+    pass less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def _run_http(rt: Runtime, settings: Settings, options: ServeOptions) -> None:
