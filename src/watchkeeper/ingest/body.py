@@ -7,6 +7,7 @@ from starlette.requests import Request
 from watchkeeper.errors import PayloadTooLarge
 
 KB = 1024
+RAW_BODY = "watchkeeper.raw_body"  # scope key (cheaper than request.state on the hot path)
 MB = 1024 * 1024
 
 
@@ -26,5 +27,11 @@ async def read_limited(request: Request, limit: int) -> bytes:
             )
         chunks.append(chunk)
     body = b"".join(chunks)
-    request.state.raw_body = body  # kept for the rejection sample, should decoding fail
+    request.scope[RAW_BODY] = body  # kept for the rejection sample, should decoding fail
+    return body
+
+
+def raw_body(request: Request) -> bytes:
+    """The body `read_limited` read, or b"" when it read none."""
+    body: bytes = request.scope.get(RAW_BODY, b"")
     return body

@@ -25,7 +25,7 @@ from watchkeeper.ingest.adapters import (
     pagerduty,
 )
 from watchkeeper.ingest.adapters.base import Parsed
-from watchkeeper.ingest.body import read_limited
+from watchkeeper.ingest.body import raw_body, read_limited
 from watchkeeper.ingest.responses import json_response, problem_response
 from watchkeeper.pipeline.flow import Outcome
 from watchkeeper.pipeline.snapshot import Integration
@@ -92,7 +92,7 @@ class IngestEdge:
         """Count the rejection (never awaited: a 4xx is not an acknowledgement). `status` is
         the one the sender saw, when its API's error shape differs from the problem's;
         `secret` (a key carried in the body) is blanked out of the sample."""
-        body: bytes = getattr(request.state, "raw_body", b"")
+        body = raw_body(request)
         sample = body[: 2048 + 256].decode("utf-8", "replace") if body else None
         if sample and secret:
             sample = sample.replace(secret, "<routing_key>")
@@ -207,7 +207,7 @@ class IngestEdge:
         except Problem as problem:
             if problem.status < 500:
                 # An invalid event with a valid routing key counts for its integration.
-                key = _routing_key_of(getattr(request.state, "raw_body", b""))
+                key = _routing_key_of(raw_body(request))
                 found = self._integration(key) if key else None
                 if integration_id == UNKNOWN and found is not None and found.type == "pagerduty":
                     integration_id = found.id
