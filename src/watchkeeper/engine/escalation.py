@@ -58,6 +58,11 @@ class EscalationModule:
         with self.guard.passing():
             return self._update_all(conn, snap, now)
 
+    def take_due_now(self) -> bool:
+        """Whether a transaction scheduled a step or message due at once (see the stage)."""
+        stage = self.delivery.stage if self.delivery is not None else None
+        return stage is not None and stage.take_due_now()
+
     def after_commit(self) -> None:
         """The pass committed: its messages due at once go to the senders."""
         ready, self._ready = self._ready, []

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from sqlalchemy import Connection
@@ -27,7 +27,7 @@ from watchkeeper.storage.db import WAKE_CHANNEL, reader
 log = logging.getLogger(__name__)
 
 
-MIN_GAP = 0.05  # seconds between ticks when woken repeatedly
+MIN_GAP = 0.05  # seconds between ticks when woken repeatedly (not for paging due at once)
 
 
 def engine_owner() -> str:
@@ -79,11 +79,16 @@ class Engine:
         self.modules = list(modules)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._urgent = threading.Event()  # ends the gap between ticks: paging is due
         self._thread: threading.Thread | None = None
+        self._due_now: list[Callable[[], bool]] = []
         for module in self.modules:
             bind = getattr(module, "bind_wake", None)
             if bind is not None:
                 bind(self.wake)
+            due_now = getattr(module, "take_due_now", None)
+            if due_now is not None:
+                self._due_now.append(due_now)
 
     def tick(self) -> dict[str, int]:
         """One pass over every module; each in its own transaction. Returns rows handled.
@@ -124,6 +129,10 @@ class Engine:
         return total
 
     def wake(self) -> None:
+        """Tick now (a commit changed what is due). Under a storm ticks are spaced MIN_GAP
+        apart, unless a module says work due at once was committed (a page to send)."""
+        if any([due_now() for due_now in self._due_now]):
+            self._urgent.set()
         self._wake.set()
 
     def start(self, interval: float = 1.0) -> None:
@@ -135,6 +144,7 @@ class Engine:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        self._urgent.set()
         if self._thread is not None:
             self._thread.join(timeout)
         for module in self.modules:
@@ -152,6 +162,7 @@ class Engine:
             listener.start()
         while not self._stop.is_set():
             self._wake.clear()  # a wake-up during the tick runs the next one at once
+            self._urgent.clear()
             started = time.monotonic()
             try:
                 if any(self.tick().values()):
@@ -161,10 +172,11 @@ class Engine:
             except Exception:
                 log.exception("engine tick failed")
             self._wake.wait(interval)
-            # under a storm every batch wakes the engine: tick at most every MIN_GAP seconds
+            # under a storm every batch wakes the engine: tick at most every MIN_GAP seconds,
+            # but page at once
             rest = MIN_GAP - (time.monotonic() - started)
             if rest > 0:
-                self._stop.wait(rest)
+                self._urgent.wait(rest)
 
     def _listen(self) -> None:
         """LISTEN for wake-ups from other processes; on any trouble, the tick interval still

@@ -83,6 +83,14 @@ class EscalationStage:
         self.snapshot = snapshot
         self.clock = clock
         self.options = options
+        self._due_now = False
+
+    def take_due_now(self) -> bool:
+        """Whether, since the last call, a transaction scheduled paging due at once (it may
+        not have committed yet). The engine asks when woken after a commit: a page is worth a
+        tick right away, while other wake-ups are spaced out under a storm."""
+        due, self._due_now = self._due_now, False
+        return due
 
     # --- TicketListener --------------------------------------------------------------------
 
@@ -134,6 +142,8 @@ class EscalationStage:
             pass_=0,
             due_at=plan.due_at,
         )
+        if plan.due_at <= now:
+            self._due_now = True
 
     def changed(
         self, conn: Connection, ticket: dict[str, Any], event: str, now: float, actor: str | None
@@ -214,6 +224,7 @@ class EscalationStage:
         schedule_step(
             conn, ticket["id"], round_=round_, level=level, pass_=pass_, due_at=now, manual=manual
         )
+        self._due_now = True
 
     def _update(self, conn: Connection, ticket: dict[str, Any], now: float) -> None:
         """A new alert on an acknowledged ticket: one message to who acknowledged it, or to the
@@ -239,6 +250,7 @@ class EscalationStage:
             now=now,
         )
         if paged.anyone:
+            self._due_now = True
             tickets_q.add_timeline(
                 conn,
                 ticket["id"],
