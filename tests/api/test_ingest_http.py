@@ -1042,3 +1042,24 @@ def test_base64_cloudevent_data(wk: Harness) -> None:
         "critical",
         "disk full",
     )
+
+
+def test_an_alert_shows_its_own_events_and_not_those_of_its_key_s_earlier_alert(
+    wk: Harness,
+) -> None:
+    wk.generic(summary="disk full", dedup="disk", service="cart")
+    wk.generic(summary="disk full", dedup="disk", service="cart")
+    wk.generic(summary="disk ok", dedup="disk", service="cart", action="resolve")
+    wk.generic(summary="disk full again", dedup="disk", service="cart")
+    wk.generic(summary="disk full", dedup="other", service="cart")
+    first, second = sorted(
+        wk.api("GET", "/api/v1/alerts", params={"dedup_key": "disk"}).json()["alerts"],
+        key=lambda a: a["id"],
+    )
+    shown = wk.api("GET", f"/api/v1/alerts/{first['id']}").json()
+    assert [e["action"] for e in shown["events"]] == ["resolve", "trigger", "trigger"]
+    assert [e["decision"] for e in shown["events"]][1:] == ["deduplicated", "converged"]
+    shown = wk.api("GET", f"/api/v1/alerts/{second['id']}").json()
+    assert [(e["action"], e["summary"]) for e in shown["events"]] == [
+        ("trigger", "disk full again")
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, select, tuple_
 
 from watchkeeper.storage.tables import alerts, change_events, events
 
@@ -47,19 +47,28 @@ def search(
         (events.c.integration_id, integration),
         (events.c.service_id, service),
         (events.c.decision, decision),
-        (events.c.alert_id, alert_id),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    if ticket_id is not None:
-        # the events of the ticket's alerts (through the alert indexes: events have no index
-        # by ticket), including those from before an alert joined it (muted, merged)
-        stmt = stmt.where(
-            events.c.alert_id.in_(select(alerts.c.id).where(alerts.c.ticket_id == ticket_id))
-        )
     if before_id is not None:
         stmt = stmt.where(events.c.id < before_id)
+    # An alert's events all carry its scope (their integration) and dedup key: found through
+    # that index (events have none by alert or ticket, which every write would pay for).
+    if alert_id is not None:
+        stmt = stmt.where(_of_alerts(alerts.c.id == alert_id))
+    if ticket_id is not None:
+        # the ticket's alerts' events, including those from before an alert joined it
+        stmt = stmt.where(_of_alerts(alerts.c.ticket_id == ticket_id))
     return list(conn.execute(stmt).all())
+
+
+def _of_alerts(which: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(
+        tuple_(events.c.integration_id, events.c.dedup_key).in_(
+            select(alerts.c.scope, alerts.c.dedup_key).where(which)
+        ),
+        events.c.alert_id.in_(select(alerts.c.id).where(which)),
+    )
 
 
 def changes_for_service(
