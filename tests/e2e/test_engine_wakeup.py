@@ -81,6 +81,44 @@ def test_sqlite_one_process_pages_without_waiting_for_a_tick(
         server.kill()
 
 
+def test_a_new_alert_on_an_acknowledged_ticket_tells_its_responder_without_waiting_for_a_tick(
+    tmp_path: Path, receiver: HttpReceiver
+) -> None:
+    config = tmp_path / "wake.yaml"
+    config.write_text(CONFIG.format(url=receiver.url("/ana")))
+    server = ServerProcess(
+        db_url=f"sqlite:///{tmp_path / 'wk.db'}",
+        workdir=tmp_path,
+        config=config,
+        env={"WATCHKEEPER_ENGINE_TICK_SECONDS": TICK},
+    ).start()
+    try:
+        _page_arrives(server, receiver)
+        tickets = httpx.get(f"{server.base_url}/api/v1/tickets", headers=server.auth, timeout=10)
+        (ticket,) = tickets.json()["tickets"]
+        acked = httpx.post(
+            f"{server.base_url}/api/v1/tickets/{ticket['id']}/acknowledge",
+            headers=server.auth,
+            timeout=10,
+        )
+        assert acked.status_code == 200, acked.text
+        # more alerts on the triggered ticket wake nobody; one on the acknowledged ticket does
+        started = time.monotonic()
+        response = httpx.post(
+            f"{server.base_url}/integrations/gen-key-0123456789abcdef/generic",
+            json={"summary": "web is slow too", "dedup": "slow"},
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+        while time.monotonic() < started + 20 and len(receiver.to("/ana")) < 2:
+            time.sleep(0.02)
+        pages = receiver.to("/ana")
+        assert len(pages) == 2, "the responder was not told of the new alert within 20 s"
+        assert b"web is slow too" in pages[1].body
+    finally:
+        server.kill()
+
+
 def test_postgresql_engine_in_another_process_is_woken_by_notify(
     tmp_path: Path, receiver: HttpReceiver, pg_template: str
 ) -> None:

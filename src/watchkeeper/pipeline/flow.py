@@ -54,6 +54,8 @@ class EventSink:
     joined: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     assigned: dict[int, int] = field(default_factory=dict)  # alert id -> ticket id
     absent: set[tuple[str, str]] = field(default_factory=set)  # prefetched, not open
+    # the engine has work: a ticket opened, or an alert joined one that is past triggered
+    wake: bool = False
 
     def find_open(self, conn: Connection, scope: str, key: str) -> dict[str, Any] | None:
         if self.open is not None and (scope, key) in self.open:
@@ -83,7 +85,8 @@ class EventSink:
         ticket's alerts, and at the end of the batch."""
         hot.assign_tickets(conn, self.assigned)
         self.assigned.clear()
-        lifecycle.join_many(conn, self.joined, now=now)
+        if lifecycle.join_many(conn, self.joined, now=now):
+            self.wake = True
         self.joined.clear()
         self.groups.clear()
 
@@ -297,7 +300,9 @@ class Pipeline:
                 )
                 sink.groups[(service.id, group_key)] = ticket
             ticket_id = int(ticket["id"])
-            if not opened:
+            if opened:
+                sink.wake = True
+            else:
                 sink.joined.setdefault(ticket_id, []).append(alert)
             if alert.get("muted_reason") is not None:
                 alerts_q.update(conn, alert["id"], muted_reason=None, muted_until=None)

@@ -114,13 +114,16 @@ class Lifecycle:
 
     def join_many(
         self, conn: Connection, joined: dict[int, list[dict[str, Any]]], *, now: float
-    ) -> None:
+    ) -> bool:
         """Alerts joined open tickets: per ticket one update, one timeline entry and one word
         to the listeners however many joined (a storm is one line, not ten thousand); per
-        batch one read, one executemany of updates and one of timeline entries."""
+        batch one read, one executemany of updates and one of timeline entries.
+
+        Returns whether a joined ticket was past `triggered` (acknowledged): its responders
+        may be told, so the engine has work; joining a triggered ticket gives it none."""
         joined = {tid: alerts for tid, alerts in joined.items() if alerts}
         if not joined:
-            return
+            return False
         rows = tickets_q.get_many(conn, sorted(joined), for_update=True)
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
         entries: list[tuple[int, float, str, str | None, str, Any]] = []
@@ -164,6 +167,7 @@ class Lifecycle:
         hot.insert_timelines(conn, entries)
         for ticket, changes in updates:
             self._tell(conn, ticket["id"], "alert_joined", now, None, {**ticket, **changes})
+        return any(ticket["status"] != "triggered" for ticket, _ in updates)
 
     def raise_severity(
         self, conn: Connection, *, ticket_id: int, severity: str, now: float

@@ -60,7 +60,9 @@ Item = EventItem | ChangeItem | RejectionItem
 
 
 Result = list[Outcome | None]
-WAKES_ENGINE = frozenset({"converged", "unmuted", "acknowledged", "resolved"})
+# decisions that give the engine work whatever the batch did (a new alert converging wakes it
+# only when it opened a ticket or joined an acknowledged one: see EventSink.wake)
+WAKES_ENGINE = frozenset({"unmuted", "acknowledged", "resolved"})
 
 
 @dataclass(slots=True)
@@ -218,8 +220,8 @@ class Writer:
                 results.append([self._one(conn, snap, item, key, now, sink) for item, key in sub])
             sink.flush(conn, self.pipeline.lifecycle, now)
             # the engine has something to do only when a ticket opened or changed; a repeat of
-            # an open alert changes nothing it acts on
-            acted = any(
+            # an open alert, or one more alert on a triggered ticket, changes nothing it acts on
+            acted = sink.wake or any(
                 o is not None and o.ticket_id is not None and o.decision in WAKES_ENGINE
                 for result in results
                 for o in result
