@@ -111,48 +111,57 @@ class DeliveryModule:
         return handled
 
     def claim_fresh(
-        self, conn: Connection, snap: Snapshot, notification_ids: list[int], now: float
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        notifications: list[Row[Any]],
+        tickets: dict[int, Row[Any]],
+        now: float,
     ) -> list[Send]:
-        """Claim notifications that the caller's transaction just recorded and that are due
-        now (an escalation step's pages), in that transaction: the lease and the bundling
+        """Claim notifications that the caller's transaction just recorded (`notifications`,
+        as inserted, and `tickets`, theirs as locked by the caller) and that are due now (an
+        escalation step's pages), in that transaction: the lease and the bundling
         decision commit with the page, and the messages go to the senders once it commits
-        (`hand_off`), not at this module's next pass.
+        (`hand_off`), not at this module's next pass. Those beyond the senders' queue are left
+        to that pass.
 
-        In a savepoint: should a claim fail, the caller's work still commits and this
-        module's own pass claims the notifications. Those beyond the senders' queue are left
-        to that pass too."""
+        An error here fails the caller's transaction: the caller then goes on without this
+        (its careful passes do), and this module's own pass claims the notifications."""
         with self._lock:
             room = self._room(len(self._inflight))
-        ids = notification_ids[: max(room, 0)]
-        if not ids:
+        taken = notifications[: max(room, 0)]
+        if not taken:
             return []
         self._db = conn.engine
-        try:
-            with conn.begin_nested():
-                rows = timers_q.claim_refs(
-                    conn,
-                    kind=notifications_q.DELIVER_TIMER,
-                    refs=[str(i) for i in ids],
-                    now=now,
-                    owner=self.owner,
-                    lease=self.options.delivery_lease,
-                )
-                ready, _ = self._take(conn, snap, rows, now)
-        except Exception:
-            log.exception("claiming notifications %s with their page failed", ids)
-            return []
-        return ready
+        rows = timers_q.claim_refs(
+            conn,
+            kind=notifications_q.DELIVER_TIMER,
+            refs=[str(n.id) for n in taken],
+            now=now,
+            owner=self.owner,
+            lease=self.options.delivery_lease,
+        )
+        return self._take(conn, snap, rows, now, {n.id: n for n in taken}, tickets)[0]
 
     def _room(self, inflight: int) -> int:
         return self.options.delivery_workers * QUEUE_PER_WORKER - inflight
 
     def _take(
-        self, conn: Connection, snap: Snapshot, claimed: Sequence[Row[Any]], now: float
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        claimed: Sequence[Row[Any]],
+        now: float,
+        found: dict[int, Row[Any]] | None = None,
+        tickets: dict[int, Row[Any]] | None = None,
     ) -> tuple[list[Send], int]:
         """Decide each claimed timer: the messages to send, and how many timers were handled
-        (not left for the next pass)."""
-        found = notifications_q.get_many(conn, [int(timer.ref) for timer in claimed])
-        tickets = notifications_q.tickets_by_id(conn, [n.ticket_id for n in found.values()])
+        (not left for the next pass). `found` and `tickets`: the notifications and tickets,
+        when the caller has them as they are in this transaction."""
+        if found is None:
+            found = notifications_q.get_many(conn, [int(timer.ref) for timer in claimed])
+        if tickets is None:
+            tickets = notifications_q.tickets_by_id(conn, [n.ticket_id for n in found.values()])
         ready: list[Send] = []
         handled = 0
         for timer in claimed:

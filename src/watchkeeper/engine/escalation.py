@@ -71,10 +71,21 @@ class EscalationModule:
 
     def _update_all(self, conn: Connection, snap: Snapshot, now: float) -> int:
         done = 0
-        due_now: list[int] = []  # notifications this pass recorded that are due at once
+        due_now: list[Row[Any]] = []  # notifications this pass recorded that are due at once
+        paged_tickets: dict[int, Row[Any]] = {}  # their tickets (locked, triggered)
+        # Every row claimed is deleted (or given back) in this transaction: no lease to write.
         for timer in timers_q.claim_due(
-            conn, kind=ESCALATE_TIMER, now=now, owner=self.owner, limit=self.batch
+            conn,
+            kind=(ESCALATE_TIMER, ACK_TIMEOUT_TIMER),
+            now=now,
+            owner=self.owner,
+            lease=None,
+            limit=self.batch,
         ):
+            if timer.kind == ACK_TIMEOUT_TIMER:
+                self._ack_timeout(conn, timer, now)
+                done += 1
+                continue
             with self.guard.row(conn, timer.id, f"escalating ticket {timer.ref}", now):
                 ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
                 if busy:  # an acknowledgement is committing: look again on the next pass
@@ -82,32 +93,33 @@ class EscalationModule:
                     continue
                 timers_q.delete(conn, timer.id)
                 if ticket is not None:
-                    paged: list[int] = []
+                    paged: list[Row[Any]] = []
                     self.step(conn, snap, ticket, dict(timer.payload or {}), now, paged)
-                    due_now += paged  # not reached when the row failed (and was rolled back)
+                    # not reached when the row failed (and was rolled back)
+                    due_now += paged
+                    paged_tickets[ticket.id] = ticket
             done += 1
-        for timer in timers_q.claim_due(
-            conn, kind=ACK_TIMEOUT_TIMER, now=now, owner=self.owner, limit=self.batch
-        ):
-            with self.guard.row(conn, timer.id, f"ack timeout of ticket {timer.ref}", now):
-                ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
-                if busy:
-                    notifications_q.release_timer(conn, timer.id)
-                    continue
-                timers_q.delete(conn, timer.id)
-                if ticket is not None and ticket.status == "acknowledged":
-                    lapsed = policy_view.human(now - (ticket.acknowledged_at or now))
-                    self.pipeline.lifecycle.unacknowledge(
-                        conn,
-                        ticket_id=ticket.id,
-                        actor=None,
-                        now=now,
-                        note=f"acknowledgement timed out (not resolved {lapsed} after it)",
-                    )
-            done += 1
-        if due_now and self.delivery is not None:
-            self._ready = self.delivery.claim_fresh(conn, snap, due_now, now)
+        # Careful passes (after a failure) leave the claims to the delivery module's own pass.
+        if due_now and self.delivery is not None and not self.guard.careful:
+            self._ready = self.delivery.claim_fresh(conn, snap, due_now, paged_tickets, now)
         return done
+
+    def _ack_timeout(self, conn: Connection, timer: Row[Any], now: float) -> None:
+        with self.guard.row(conn, timer.id, f"ack timeout of ticket {timer.ref}", now):
+            ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
+            if busy:
+                notifications_q.release_timer(conn, timer.id)
+                return
+            timers_q.delete(conn, timer.id)
+            if ticket is not None and ticket.status == "acknowledged":
+                lapsed = policy_view.human(now - (ticket.acknowledged_at or now))
+                self.pipeline.lifecycle.unacknowledge(
+                    conn,
+                    ticket_id=ticket.id,
+                    actor=None,
+                    now=now,
+                    note=f"acknowledgement timed out (not resolved {lapsed} after it)",
+                )
 
     def step(
         self,
@@ -116,7 +128,7 @@ class EscalationModule:
         ticket: Row[Any],
         plan: dict[str, Any],
         now: float,
-        due_now: list[int] | None = None,
+        due_now: list[Row[Any]] | None = None,
     ) -> None:
         """Page the planned level (skipping levels that resolve to nobody), then plan the next.
         The notifications recorded that are due at once are added to `due_now`."""
@@ -190,7 +202,7 @@ class EscalationModule:
         level: policy_view.Level,
         round_: int,
         now: float,
-        due_now: list[int] | None = None,
+        due_now: list[Row[Any]] | None = None,
     ) -> bool:
         at = from_epoch(now)
         notes: list[str] = []
@@ -222,11 +234,7 @@ class EscalationModule:
                 break
         if paged is not None and paged.anyone:
             if due_now is not None:
-                due_now += [
-                    p.notification_id
-                    for p in paged.planned
-                    if p.notification_id is not None and p.after <= 0
-                ]
+                due_now += [p.row for p in paged.planned if p.row is not None and p.after <= 0]
             text = f"{level.label}: paging {describe(paged.planned)}"
             if level.round_robin and len(level.targets) > 1:
                 text += f" (round robin: {chosen[0]})"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 from watchkeeper.engine.policy import human
 from watchkeeper.notify.classify import is_paging
@@ -28,6 +28,7 @@ class Planned:
     contact_type: str
     after: float
     notification_id: int | None  # None: it was recorded before (another engine, a retry)
+    row: Row[Any] | None = field(default=None, compare=False)  # the row, when recorded now
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def page_people(
             plan = [(min(plan, key=lambda pair: pair[1])[0], 0.0)]
         for contact, after in plan:
             due = now + after
-            new_id = notifications_q.insert(
+            row = notifications_q.insert_row(
                 conn,
                 {
                     "ticket_id": ticket["id"],
@@ -86,11 +87,12 @@ def page_people(
                     "attempts": 0,
                 },
             )
+            new_id = int(row.id) if row is not None else None
             if new_id is not None:
                 timers_q.schedule(
                     conn, kind=notifications_q.DELIVER_TIMER, ref=str(new_id), due_at=due
                 )
-            planned.append(Planned(user_id, contact.id, contact.type, after, new_id))
+            planned.append(Planned(user_id, contact.id, contact.type, after, new_id, row))
     return Paged(tuple(planned), tuple(unreachable))
 
 

@@ -101,6 +101,19 @@ def insert(conn: Connection, values: dict[str, Any]) -> int | None:
     return int(row[0]) if row else None
 
 
+def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
+    """`insert`, returning the whole new row (None if it exists)."""
+    stmt = (
+        _insert(conn, notifications)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["ticket_id", "round", "level", "user_id", "contact_id", "kind"]
+        )
+        .returning(*notifications.c)
+    )
+    return conn.execute(stmt).first()
+
+
 def get(conn: Connection, notification_id: int) -> Row[Any] | None:
     return conn.execute(select(notifications).where(N.id == notification_id)).first()
 

@@ -33,17 +33,27 @@ def get(conn: Connection, *, kind: str, ref: str) -> Row[Any] | None:
 
 
 def claim_due(
-    conn: Connection, *, kind: str, now: float, owner: str, lease: float = 60.0, limit: int = 200
+    conn: Connection,
+    *,
+    kind: str | tuple[str, ...],
+    now: float,
+    owner: str,
+    lease: float | None = 60.0,
+    limit: int = 200,
 ) -> Sequence[Row[Any]]:
-    """Due timers of one kind, oldest first, leased to `owner` (SKIP LOCKED on PostgreSQL).
+    """Due timers of one kind (or of several), oldest first, leased to `owner` (SKIP LOCKED on
+    PostgreSQL).
 
     The caller acts and deletes or reschedules each row in the same transaction; a lease only
-    matters when an engine dies mid-transaction on a database without row locks.
+    matters when an engine dies mid-transaction on a database without row locks. `lease=None`:
+    no lease is written (a caller that settles every row it claims before it commits: the row
+    lock, or SQLite's single writer, already keeps other engines off them).
     """
+    kinds = (kind,) if isinstance(kind, str) else kind
     stmt = (
         select(timers)
         .where(
-            timers.c.kind == kind,
+            timers.c.kind.in_(kinds) if len(kinds) > 1 else timers.c.kind == kinds[0],
             timers.c.due_at <= now,
             or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
         )
@@ -53,7 +63,7 @@ def claim_due(
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = conn.execute(stmt).all()
-    if rows:
+    if rows and lease is not None:
         conn.execute(
             timers.update()
             .where(timers.c.id.in_([r.id for r in rows]))
@@ -65,30 +75,23 @@ def claim_due(
 def claim_refs(
     conn: Connection, *, kind: str, refs: Sequence[str], now: float, owner: str, lease: float
 ) -> Sequence[Row[Any]]:
-    """`claim_due` for named timers only (ones this transaction just scheduled, say): those of
-    `refs` that are due and not leased, oldest first, leased to `owner`."""
+    """`claim_due` for timers this transaction just scheduled (no other transaction can see
+    them, so none holds them): those of `refs` that are due, oldest first, leased to `owner`
+    with one UPDATE ... RETURNING."""
     if not refs:
         return []
     stmt = (
-        select(timers)
+        timers.update()
         .where(
             timers.c.kind == kind,
             timers.c.ref.in_(list(refs)),
             timers.c.due_at <= now,
             or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
         )
-        .order_by(timers.c.due_at, timers.c.id)
+        .values(lease_until=now + lease, lease_owner=owner)
+        .returning(*timers.c)
     )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = conn.execute(stmt).all()
-    if rows:
-        conn.execute(
-            timers.update()
-            .where(timers.c.id.in_([r.id for r in rows]))
-            .values(lease_until=now + lease, lease_owner=owner)
-        )
-    return rows
+    return sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
 
 
 def delete(conn: Connection, timer_id: int) -> None:
