@@ -266,6 +266,7 @@ class DeliveryModule:
             ticket_ids=(row.ticket_id,),
             time_zone=person.time_zone,
             snap=snap,
+            claimed_at=now,
         )
 
     def _bundle(
@@ -356,6 +357,7 @@ class DeliveryModule:
             ticket_ids=tuple(carried),
             time_zone=time_zone,
             snap=snap,
+            claimed_at=now,
         )
 
     def _notice(

@@ -37,6 +37,7 @@ class Job:
     ticket_ids: tuple[int, ...]  # the tickets it carries (several: a bundle)
     time_zone: str
     snap: Snapshot
+    claimed_at: float  # when the claim (its lease on the timer) was taken
 
 
 FRESH_SHARE: Final = 0.05  # a claim whose lease has lost less than this share needs no renewal
@@ -74,19 +75,14 @@ class Recorder:
         committed since the claim: a cancelled notification is dropped, an unwanted page
         cancelled.
 
-        A fresh claim needs no write: while nearly all of the lease is left, no other engine
-        can take the timer before this send ends (the lease outlasts the longest send), so a
-        read checks it. Writing is for a lease that must be renewed, or a page to cancel."""
+        A fresh claim needs no write: while nearly all of its lease is left, no other engine
+        can take the timer before this send ends (the lease outlasts the longest send), and
+        nothing else changes it but an acknowledgement (or a resolve), which cancels the
+        notification too; so a read of the notification and its tickets suffices. Writing is
+        for a lease that must be renewed, or a page to cancel."""
         now = self.clock.now().timestamp()
-        with reader(self.db).connect() as conn:
-            timer = timers_q.get(
-                conn, kind=notifications_q.DELIVER_TIMER, ref=str(job.notification_id)
-            )
-            if timer is None or timer.lease_owner != self.owner:
-                return None  # sent, cancelled, or taken by another engine: not ours to send
-            if timer.lease_until is not None and timer.lease_until - now >= self.lease * (
-                1 - FRESH_SHARE
-            ):
+        if now - job.claimed_at <= self.lease * FRESH_SHARE:
+            with reader(self.db).connect() as conn:
                 row = notifications_q.get(conn, job.notification_id)
                 if row is None or row.status != "pending":
                     return None
