@@ -53,7 +53,7 @@ def build_runtime(
     settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True
 ) -> Runtime:
     clock = clock or SystemClock()
-    db = open_engine(settings.db_url)
+    db = open_engine(settings.db_url, pg_prepare=settings.pg_prepare)
     if migrate_db:
         migrate.upgrade(db)
     snapshots = SnapshotCache(db, clock)

@@ -35,11 +35,23 @@ class Settings:
     batch_max_rows: int = 2000
     engine_tick_seconds: float = 1.0
     event_retention_days: float = 0.0  # 0 keeps raw events for ever
+    # PostgreSQL: server-side prepared statements (off for PgBouncer < 1.21 in transaction mode)
+    pg_prepare: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _switch(value: str | None, name: str, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("on", "true", "1", "yes"):
+        return True
+    if value.lower() in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{name}={value!r}: allowed values are on, off")
 
 
 def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -74,6 +86,7 @@ def from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings
         "delivery_lease_seconds": float(get("DELIVERY_LEASE") or 30.0),
         "event_retention_days": float(get("EVENT_RETENTION_DAYS") or 0),
         "engine_tick_seconds": float(get("ENGINE_TICK_SECONDS") or 1.0),
+        "pg_prepare": _switch(get("PG_PREPARE"), "WATCHKEEPER_PG_PREPARE", default=True),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]
