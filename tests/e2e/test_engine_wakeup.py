@@ -64,17 +64,22 @@ def _page_arrives(server: ServerProcess, receiver: HttpReceiver) -> float:
     raise AssertionError("no page within 20 s although the engine was told at once")
 
 
-def test_sqlite_one_process_pages_without_waiting_for_a_tick(
-    tmp_path: Path, receiver: HttpReceiver
-) -> None:
+def _sqlite_server(tmp_path: Path, receiver: HttpReceiver) -> ServerProcess:
+    """One process (API and engine) on SQLite, whose engine ticks only every 120 s."""
     config = tmp_path / "wake.yaml"
     config.write_text(CONFIG.format(url=receiver.url("/ana")))
-    server = ServerProcess(
+    return ServerProcess(
         db_url=f"sqlite:///{tmp_path / 'wk.db'}",
         workdir=tmp_path,
         config=config,
         env={"WATCHKEEPER_ENGINE_TICK_SECONDS": TICK},
     ).start()
+
+
+def test_sqlite_one_process_pages_without_waiting_for_a_tick(
+    tmp_path: Path, receiver: HttpReceiver
+) -> None:
+    server = _sqlite_server(tmp_path, receiver)
     try:
         assert _page_arrives(server, receiver) < 20
     finally:
@@ -84,14 +89,7 @@ def test_sqlite_one_process_pages_without_waiting_for_a_tick(
 def test_a_new_alert_on_an_acknowledged_ticket_tells_its_responder_without_waiting_for_a_tick(
     tmp_path: Path, receiver: HttpReceiver
 ) -> None:
-    config = tmp_path / "wake.yaml"
-    config.write_text(CONFIG.format(url=receiver.url("/ana")))
-    server = ServerProcess(
-        db_url=f"sqlite:///{tmp_path / 'wk.db'}",
-        workdir=tmp_path,
-        config=config,
-        env={"WATCHKEEPER_ENGINE_TICK_SECONDS": TICK},
-    ).start()
+    server = _sqlite_server(tmp_path, receiver)
     try:
         _page_arrives(server, receiver)
         tickets = httpx.get(f"{server.base_url}/api/v1/tickets", headers=server.auth, timeout=10)
