@@ -256,7 +256,7 @@ class DeliveryModule:
             if len(recent) >= BUNDLE_AFTER:
                 self._bundle(conn, timer, row, recent, now)
                 return None
-            notifications_q.update(conn, row.id, dispatched_at=now)
+            notifications_q.dispatched(conn, row.id, now)
         return Job(
             notification_id=row.id,
             kind=row.kind,

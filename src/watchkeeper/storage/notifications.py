@@ -7,10 +7,10 @@ notification. The engine reaches tickets after its timers, so it takes them with
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, text
+from sqlalchemy import Connection, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.storage.tables import (
@@ -31,16 +31,71 @@ def _insert(conn: Connection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+# Statements on the paging path are built once per dialect with bound parameters (building
+# one per call costs several times its execution).
+_built: dict[tuple[str, str], Any] = {}
+
+
+def _stmt(conn: Connection, name: str, build: Callable[[str], Any]) -> Any:
+    key = (conn.dialect.name, name)
+    stmt = _built.get(key)
+    if stmt is None:
+        stmt = _built[key] = build(conn.dialect.name)
+    return stmt
+
+
+def _ticket(dialect: str) -> Any:
+    stmt = select(tickets).where(tickets.c.id == bindparam("p_id"))
+    return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
+
+
+def _insert_row(dialect: str) -> Any:
+    return (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(notifications)
+        .on_conflict_do_nothing(
+            index_elements=["ticket_id", "round", "level", "user_id", "contact_id", "kind"]
+        )
+        .returning(*notifications.c)
+    )
+
+
+def _get(_dialect: str) -> Any:
+    return select(notifications).where(N.id == bindparam("p_id"))
+
+
+def _tickets(_dialect: str) -> Any:
+    return select(tickets).where(tickets.c.id.in_(bindparam("p_ids", expanding=True)))
+
+
+def _recent(_dialect: str) -> Any:
+    return (
+        select(N.dispatched_at)
+        .where(
+            N.user_id == bindparam("p_user"),
+            N.contact_id == bindparam("p_contact"),
+            N.dispatched_at > bindparam("p_since"),
+        )
+        .order_by(N.dispatched_at)
+    )
+
+
+def _dispatched(_dialect: str) -> Any:
+    return (
+        notifications.update()
+        .where(N.id == bindparam("p_id"))
+        .values(dispatched_at=bindparam("p_at"))
+    )
+
+
 # --- tickets and timers, as the escalation engine takes them ---------------------------------
 
 
 def lock_ticket(conn: Connection, ticket_id: int) -> tuple[Row[Any] | None, bool]:
     """(ticket, busy): the row locked for this transaction; busy when another transaction holds
     it (an acknowledgement in progress): the caller tries again on its next pass."""
+    row = conn.execute(_stmt(conn, "ticket", _ticket), {"p_id": ticket_id}).first()
     if conn.dialect.name != "postgresql":
-        return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first(), False
-    stmt = select(tickets).where(tickets.c.id == ticket_id).with_for_update(skip_locked=True)
-    row = conn.execute(stmt).first()
+        return row, False
     if row is not None:
         return row, False
     exists = conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id)).first()
@@ -103,19 +158,11 @@ def insert(conn: Connection, values: dict[str, Any]) -> int | None:
 
 def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
     """`insert`, returning the whole new row (None if it exists)."""
-    stmt = (
-        _insert(conn, notifications)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["ticket_id", "round", "level", "user_id", "contact_id", "kind"]
-        )
-        .returning(*notifications.c)
-    )
-    return conn.execute(stmt).first()
+    return conn.execute(_stmt(conn, "insert_row", _insert_row), values).first()
 
 
 def get(conn: Connection, notification_id: int) -> Row[Any] | None:
-    return conn.execute(select(notifications).where(N.id == notification_id)).first()
+    return conn.execute(_stmt(conn, "get", _get), {"p_id": notification_id}).first()
 
 
 def get_many(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
@@ -127,12 +174,17 @@ def get_many(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
 def tickets_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
     if not ids:
         return {}
-    stmt = select(tickets).where(tickets.c.id.in_(sorted(set(ids))))
-    return {r.id: r for r in conn.execute(stmt)}
+    rows = conn.execute(_stmt(conn, "tickets", _tickets), {"p_ids": sorted(set(ids))})
+    return {r.id: r for r in rows}
 
 
 def update(conn: Connection, notification_id: int, **values: Any) -> None:
     conn.execute(notifications.update().where(N.id == notification_id).values(**values))
+
+
+def dispatched(conn: Connection, notification_id: int, at: float) -> None:
+    """Taken for sending at `at` (what bundling counts)."""
+    conn.execute(_stmt(conn, "dispatched", _dispatched), {"p_id": notification_id, "p_at": at})
 
 
 def for_ticket(conn: Connection, ticket_id: int) -> list[Row[Any]]:
@@ -183,12 +235,8 @@ def lock_contact(conn: Connection, user_id: str, contact_id: str) -> bool:
 
 def recent_dispatches(conn: Connection, user_id: str, contact_id: str, since: float) -> list[float]:
     """When the messages sent to this contact method after `since` went out, oldest first."""
-    stmt = (
-        select(N.dispatched_at)
-        .where(N.user_id == user_id, N.contact_id == contact_id, N.dispatched_at > since)
-        .order_by(N.dispatched_at)
-    )
-    return [float(v) for v in conn.execute(stmt).scalars()]
+    params = {"p_user": user_id, "p_contact": contact_id, "p_since": since}
+    return [float(v) for v in conn.execute(_stmt(conn, "recent", _recent), params).scalars()]
 
 
 def open_bundle(conn: Connection, user_id: str, contact_id: str) -> Row[Any] | None:

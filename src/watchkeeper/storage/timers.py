@@ -2,26 +2,88 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select
+from sqlalchemy import Connection, Row, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.storage.tables import timers
+
+# Statements on the paging path are built once per dialect with bound parameters: building
+# one per call cost ~5x its execution on SQLite (~170 us against ~30 us).
+_built: dict[tuple[str, str], Any] = {}
+
+
+def _stmt(conn: Connection, name: str, build: Callable[[str], Any]) -> Any:
+    key = (conn.dialect.name, name)
+    stmt = _built.get(key)
+    if stmt is None:
+        stmt = _built[key] = build(conn.dialect.name)
+    return stmt
+
+
+def _schedule(dialect: str) -> Any:
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(timers)
+    return ins.on_conflict_do_update(
+        index_elements=["kind", "ref"],
+        set_={
+            "due_at": ins.excluded.due_at,
+            "payload": ins.excluded.payload,
+            "lease_until": None,
+            "lease_owner": None,
+        },
+    )
+
+
+def _due(dialect: str) -> Any:
+    stmt = (
+        select(timers)
+        .where(
+            timers.c.kind.in_(bindparam("p_kinds", expanding=True)),
+            timers.c.due_at <= bindparam("p_now"),
+            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(bindparam("p_limit"))
+    )
+    return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
+
+
+def _lease(_dialect: str) -> Any:
+    return (
+        timers.update()
+        .where(timers.c.id.in_(bindparam("p_ids", expanding=True)))
+        .values(lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"))
+    )
+
+
+def _lease_refs(_dialect: str) -> Any:
+    return (
+        timers.update()
+        .where(
+            timers.c.kind == bindparam("p_kind"),
+            timers.c.ref.in_(bindparam("p_refs", expanding=True)),
+            timers.c.due_at <= bindparam("p_now"),
+            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
+        )
+        .values(lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"))
+        .returning(*timers.c)
+    )
+
+
+def _delete(_dialect: str) -> Any:
+    return timers.delete().where(timers.c.id == bindparam("p_id"))
 
 
 def schedule(
     conn: Connection, *, kind: str, ref: str, due_at: float, payload: dict[str, Any] | None = None
 ) -> None:
     """Set (or move) the one timer of (kind, ref)."""
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(timers)
-    stmt = ins.values(kind=kind, ref=ref, due_at=due_at, payload=payload, attempts=0)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["kind", "ref"],
-        set_={"due_at": due_at, "payload": payload, "lease_until": None, "lease_owner": None},
+    conn.execute(
+        _stmt(conn, "schedule", _schedule),
+        {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "attempts": 0},
     )
-    conn.execute(stmt)
 
 
 def cancel(conn: Connection, *, kind: str, ref: str) -> None:
@@ -49,25 +111,14 @@ def claim_due(
     no lease is written (a caller that settles every row it claims before it commits: the row
     lock, or SQLite's single writer, already keeps other engines off them).
     """
-    kinds = (kind,) if isinstance(kind, str) else kind
-    stmt = (
-        select(timers)
-        .where(
-            timers.c.kind.in_(kinds) if len(kinds) > 1 else timers.c.kind == kinds[0],
-            timers.c.due_at <= now,
-            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
-        )
-        .order_by(timers.c.due_at, timers.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = conn.execute(stmt).all()
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    rows = conn.execute(
+        _stmt(conn, "due", _due), {"p_kinds": kinds, "p_now": now, "p_limit": limit}
+    ).all()
     if rows and lease is not None:
         conn.execute(
-            timers.update()
-            .where(timers.c.id.in_([r.id for r in rows]))
-            .values(lease_until=now + lease, lease_owner=owner)
+            _stmt(conn, "lease", _lease),
+            {"p_ids": [r.id for r in rows], "p_until": now + lease, "p_owner": owner},
         )
     return rows
 
@@ -80,22 +131,21 @@ def claim_refs(
     with one UPDATE ... RETURNING."""
     if not refs:
         return []
-    stmt = (
-        timers.update()
-        .where(
-            timers.c.kind == kind,
-            timers.c.ref.in_(list(refs)),
-            timers.c.due_at <= now,
-            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= now),
-        )
-        .values(lease_until=now + lease, lease_owner=owner)
-        .returning(*timers.c)
-    )
-    return sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
+    rows = conn.execute(
+        _stmt(conn, "lease_refs", _lease_refs),
+        {
+            "p_kind": kind,
+            "p_refs": list(refs),
+            "p_now": now,
+            "p_until": now + lease,
+            "p_owner": owner,
+        },
+    ).all()
+    return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
 def delete(conn: Connection, timer_id: int) -> None:
-    conn.execute(timers.delete().where(timers.c.id == timer_id))
+    conn.execute(_stmt(conn, "delete", _delete), {"p_id": timer_id})
 
 
 def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
