@@ -166,10 +166,14 @@ class EscalationModule:
                 )
             current = levels[level]
             if self._page_level(conn, snap, values, policy, current, round_, now, due_now):
-                changes: dict[str, Any] = {"escalation_level": level, "escalation_pass": pass_}
-                if level > 0 and not manual:
-                    changes["escalation_count"] = int(ticket.escalation_count) + 1
-                tickets_q.update(conn, ticket.id, **changes)
+                count = int(ticket.escalation_count)
+                notifications_q.escalated(
+                    conn,
+                    ticket.id,
+                    level=level,
+                    pass_=pass_,
+                    count=count + 1 if level > 0 and not manual else count,
+                )
                 schedule_step(
                     conn,
                     ticket.id,

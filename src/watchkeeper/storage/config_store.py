@@ -19,9 +19,11 @@ from watchkeeper.storage.tables import (
     users,
 )
 
+_VERSION = select(config_state.c.version).where(config_state.c.id == 1)  # built once: hot
+
 
 def version(conn: Connection) -> int:
-    row = conn.execute(select(config_state.c.version).where(config_state.c.id == 1)).first()
+    row = conn.execute(_VERSION).first()
     return int(row[0]) if row else 0
 
 

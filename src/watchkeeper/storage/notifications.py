@@ -49,6 +49,18 @@ def _ticket(dialect: str) -> Any:
     return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
 
 
+def _escalated(_dialect: str) -> Any:
+    return (
+        tickets.update()
+        .where(tickets.c.id == bindparam("p_id"))
+        .values(
+            escalation_level=bindparam("p_level"),
+            escalation_pass=bindparam("p_pass"),
+            escalation_count=bindparam("p_count"),
+        )
+    )
+
+
 def _insert_row(dialect: str) -> Any:
     return (
         (postgresql.insert if dialect == "postgresql" else sqlite.insert)(notifications)
@@ -100,6 +112,15 @@ def lock_ticket(conn: Connection, ticket_id: int) -> tuple[Row[Any] | None, bool
         return row, False
     exists = conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id)).first()
     return None, exists is not None
+
+
+def escalated(conn: Connection, ticket_id: int, *, level: int, pass_: int, count: int) -> None:
+    """The ticket (locked by `lock_ticket`) was paged at `level` of pass `pass_`; `count`:
+    its escalations so far."""
+    conn.execute(
+        _stmt(conn, "escalated", _escalated),
+        {"p_id": ticket_id, "p_level": level, "p_pass": pass_, "p_count": count},
+    )
 
 
 def release_timer(conn: Connection, timer_id: int) -> None:
