@@ -43,7 +43,7 @@ class EventSink:
     """What one batch gathers: event rows and repeat counters, written together at its end;
     the open alerts of its keys, read together at its start."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # hot.EVENT_COLUMNS
     idempotency: set[tuple[str, str]] = field(default_factory=set)
     open: dict[tuple[str, str], dict[str, Any]] | None = None  # None: look each key up
     touched: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -481,27 +481,28 @@ def _alert_values(
 
 def _event_row(
     integration: Integration, event: NormalizedEvent, key: str, outcome: Outcome, now: float
-) -> dict[str, Any]:
-    return {
-        "received_at": now,
-        "integration_id": integration.id,
-        "channel_id": integration.channel_id,
-        "channel_kind": integration.channel_kind,
-        "action": event.action,
-        "kind": event.kind,
-        "dedup_key": key,
-        "idempotency_key": event.idempotency_key,
-        "service_id": outcome.service_id,
-        "alert_id": outcome.alert_id,
-        "ticket_id": outcome.ticket_id,
-        "severity": event.severity,
-        "summary": event.summary,
-        "occurred_at": _ts(event.occurred_at),
-        "labels": dict(event.labels),
-        "payload": event.raw,
-        "decision": outcome.decision,
-        "reason": outcome.reason,
-    }
+) -> tuple[Any, ...]:
+    """The event's row, in `hot.EVENT_COLUMNS` order, JSON encoded (one per event received)."""
+    return (
+        now,
+        integration.id,
+        integration.channel_id,
+        integration.channel_kind,
+        event.action,
+        event.kind,
+        key,
+        event.idempotency_key,
+        outcome.service_id,
+        outcome.alert_id,
+        outcome.ticket_id,
+        event.severity,
+        event.summary,
+        _ts(event.occurred_at),
+        hot.encode(event.labels),
+        hot.encode(event.raw),
+        outcome.decision,
+        outcome.reason,
+    )
 
 
 def _event_from_alert(alert: Row[Any]) -> NormalizedEvent:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 _json = msgspec.json.Encoder()
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "received_at",
     "integration_id",
     "channel_id",
@@ -33,7 +33,6 @@ _EVENT_COLUMNS = (
     "decision",
     "reason",
 )
-_JSON_COLUMNS = frozenset({"labels", "payload"})
 _TOUCH_COLUMNS = ("event_count", "last_event_at", "severity", "expires_at", "ends_at")
 _COUNT_COLUMNS = ("event_count", "last_event_at")
 
@@ -53,21 +52,20 @@ def _mark(conn: Connection) -> str:
     return "%s" if conn.dialect.name == "postgresql" else "?"
 
 
-def _encode(value: Any) -> str | None:
+def encode(value: Any) -> str | None:
+    """A JSON column's value, encoded once with msgspec."""
     return None if value is None else _json.encode(value).decode()
 
 
-def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def insert_events(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Event rows as tuples in EVENT_COLUMNS order, JSON columns already encoded."""
     if not rows:
         return
     sql = (
-        f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES ({_placeholders(conn, len(_EVENT_COLUMNS))})"
+        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({_placeholders(conn, len(EVENT_COLUMNS))})"
     )
-    params = [
-        tuple(_encode(r[c]) if c in _JSON_COLUMNS else r[c] for c in _EVENT_COLUMNS) for r in rows
-    ]
-    _cursor(conn).executemany(sql, params)
+    _cursor(conn).executemany(sql, rows)
 
 
 # What the repeat path needs of an open alert; the rest is read only when a slow path needs it.
@@ -174,7 +172,7 @@ def insert_alert(conn: Connection, values: dict[str, Any]) -> int | None:
         "ON CONFLICT (scope, dedup_key) WHERE status = 'firing' DO NOTHING RETURNING id"
     )
     params = tuple(
-        _encode(values.get(c)) if c in _ALERT_JSON else values.get(c) for c in _ALERT_COLUMNS
+        encode(values.get(c)) if c in _ALERT_JSON else values.get(c) for c in _ALERT_COLUMNS
     )
     cur = _cursor(conn)
     cur.execute(sql, params)
@@ -199,7 +197,7 @@ def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, 
         f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
     )
     *head, data = entry
-    _cursor(conn).execute(sql, (*head, _encode(data)))
+    _cursor(conn).execute(sql, (*head, encode(data)))
 
 
 def insert_timelines(
@@ -213,4 +211,4 @@ def insert_timelines(
         "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
         f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
     )
-    _cursor(conn).executemany(sql, [(*head, _encode(data)) for *head, data in entries])
+    _cursor(conn).executemany(sql, [(*head, encode(data)) for *head, data in entries])
