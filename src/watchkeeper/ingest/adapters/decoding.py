@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -203,24 +204,30 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     None, "" and Go's zero time (0001-01-01T00:00:00Z, "not set") give None."""
     if value is None or not value.strip():
         return None
-    allowed = "an RFC 3339 timestamp such as 2026-03-02T09:00:00Z"
+    try:
+        return _instant(value)
+    except (ValueError, OverflowError):
+        raise InvalidPayload(
+            f"not a valid timestamp: {value[:64]!r}",
+            field=field,
+            allowed="an RFC 3339 timestamp such as 2026-03-02T09:00:00Z",
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(value: str) -> datetime | None:
+    """Cached: the alerts of one evaluation share their startsAt and endsAt, and Prometheus
+    re-sends them unchanged (a failure raises, and is not cached)."""
     text = value.strip()
     if _OFFSET_THEN_Z.search(text):
         # "...+00:00Z": an offset and a Z both, as some clients (the PagerDuty Python client's
         # isoformat() + "Z") send; the offset says it all
         text = text[:-1]
-    try:
-        parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise InvalidPayload(
-            f"not a valid timestamp: {value[:64]!r}", field=field, allowed=allowed
-        ) from None
-    if parsed.year == 1:
-        return None
-    return parsed
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    return None if parsed.year == 1 else parsed
 
 
 def check_length(value: str, field: str, max_len: int) -> None:
