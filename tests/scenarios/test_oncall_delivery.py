@@ -333,3 +333,38 @@ def test_the_timeline_and_the_api_show_every_page_attempt_and_outcome(make: Make
     (only,) = listed["notifications"]
     assert (only["user"], only["status"], only["level"]) == ("alice", "sent", 1)
     assert [(a["ok"], a["status_code"]) for a in only["attempts"]] == [(False, 429), (True, 200)]
+
+
+def test_teams_at_once_then_a_voice_call_and_the_acknowledgement_stops_both(make: Make) -> None:
+    alice = (
+        'contacts: [{id: alice-hook, type: webhook, url: "{hook}/alice", '
+        "secret: alice-webhook-secret}]"
+    )
+    oc = make(
+        (
+            alice,
+            'contacts:\n      - {id: alice-teams, type: teams, url: "{hook}/teams/alice"}\n'
+            '      - {id: alice-call, type: voice, phone: "+491700000001"}\n'
+            "    notification_rules:\n"
+            "      - {contact: alice-teams, after: 0s}\n"
+            "      - {contact: alice-call, after: 2m}",
+        )
+    )
+    oc.alert("disk", source="disk")
+    ticket = oc.ticket()
+    oc.run(150)
+    assert [(seconds(r.at), r.path) for r in oc.http.requests] == [
+        (0, "/teams/alice"),
+        (120, "/voice"),
+    ]
+    card = oc.hooks("/teams/alice")[0].json()["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard"
+    actions = {a["title"]: a["url"] for a in card["actions"]}
+    assert actions["Acknowledge"].startswith(PUBLIC_URL)
+    call = oc.hooks("/voice")[0].json()
+    assert call["to"] == "+491700000001" and "disk is failing" in call["message"]
+    oc.act("acknowledge", ticket.id, by="alice")
+    oc.run(3600)  # no second line at 02:05, nothing more at all
+    assert len(oc.http.requests) == 2 and not oc.mails
+    kinds = [(n.user_id, n.contact_id, n.status) for n in oc.notifications()]
+    assert kinds == [("alice", "alice-teams", "sent"), ("alice", "alice-call", "sent")]
