@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 
 from watchkeeper.storage.tables import ALERT_FIRING, alerts
 
@@ -30,10 +30,14 @@ def count_firing_for_ticket(conn: Connection, ticket_id: int) -> int:
     )
 
 
+# built once: read right before every page is sent (what the message says)
+_FOR_TICKET = (
+    select(alerts).where(alerts.c.ticket_id == bindparam("p_ticket")).order_by(alerts.c.id)
+)
+
+
 def for_ticket(conn: Connection, ticket_id: int) -> Sequence[Row[Any]]:
-    return conn.execute(
-        select(alerts).where(alerts.c.ticket_id == ticket_id).order_by(alerts.c.id)
-    ).all()
+    return conn.execute(_FOR_TICKET, {"p_ticket": ticket_id}).all()
 
 
 def _claim(conn: Connection, stmt: Any) -> Sequence[Row[Any]]:
