@@ -90,16 +90,21 @@ class Engine:
             if due_now is not None:
                 self._due_now.append(due_now)
 
-    def tick(self) -> dict[str, int]:
+    def tick(self, *, paging_due: bool = False) -> dict[str, int]:
         """One pass over every module; each in its own transaction. Returns rows handled.
 
         Which modules have work is asked first in one read-only transaction, so an idle module
-        costs no write lock (on SQLite the ingest writer waits for every write lock taken)."""
+        costs no write lock (on SQLite the ingest writer waits for every write lock taken).
+        `paging_due`: a commit said paging is due at once, so the paging module runs without
+        that look."""
         done: dict[str, int] = {}
         with reader(self.db).connect() as probe:
             for module in self.modules:
-                due = _has_due(module, probe, self.clock.now().timestamp())
-                probe.rollback()  # the next look sees what this module commits
+                if paging_due and hasattr(module, "take_due_now"):
+                    due = True
+                else:
+                    due = _has_due(module, probe, self.clock.now().timestamp())
+                    probe.rollback()  # the next look sees what this module commits
                 if not due:
                     done[module.name] = 0
                     continue
@@ -162,10 +167,11 @@ class Engine:
             listener.start()
         while not self._stop.is_set():
             self._wake.clear()  # a wake-up during the tick runs the next one at once
+            paging_due = self._urgent.is_set()
             self._urgent.clear()
             started = time.monotonic()
             try:
-                if any(self.tick().values()):
+                if any(self.tick(paging_due=paging_due).values()):
                     self._wake.set()  # one module's work may be another's: look again now
             except DBAPIError as exc:
                 log.warning("engine tick failed (database): %s", exc)
