@@ -205,6 +205,10 @@ class VettedTransport(httpx.BaseTransport):
             ssl_context=ssl_context,
             network_backend=VettedBackend(policy),
             retries=0,  # retries belong to the engine
+            # no cap: a receiver that hangs must not keep other deliveries waiting for a slot
+            max_connections=None,
+            max_keepalive_connections=32,
+            keepalive_expiry=30.0,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -247,12 +251,22 @@ class Outbound:
         else:
             self._ssl = httpx.create_ssl_context()
 
-    def client(self) -> httpx.Client:
-        """A fresh client: no redirects, no proxies from the environment (a proxy would
-        connect on our behalf, past the address check)."""
-        return httpx.Client(
+        # One client, shared by the sender threads (httpx clients are thread-safe): its pool
+        # keeps connections alive between deliveries, so a page to a receiver paged a moment
+        # ago skips the connect and TLS handshake. Every connection was vetted when it was
+        # opened; a changed allow-list builds a new Outbound, hence a new pool.
+        self._client = httpx.Client(
             transport=VettedTransport(self.policy, self._ssl),
             timeout=self.timeout,
             follow_redirects=False,
             trust_env=False,
         )
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[httpx.Client]:
+        """The client: no redirects, no proxies from the environment (a proxy would connect
+        on our behalf, past the address check). Leaving the block keeps it open."""
+        yield self._client
+
+    def close(self) -> None:
+        self._client.close()

@@ -17,7 +17,7 @@ from watchkeeper.notify.webhook import WebhookNotifier
 
 class Registry:
     """Build one per settings version and share it between worker threads: notifiers hold no
-    per-delivery state (each HTTP delivery opens its own client)."""
+    per-delivery state; HTTP deliveries share one client whose pool keeps connections alive."""
 
     def __init__(self, settings: NotifySettings, clock: Clock) -> None:
         outbound = Outbound(settings.outbound)

@@ -24,6 +24,7 @@ class Seen:
     path: str
     headers: dict[str, str]  # lower-case names
     body: bytes
+    peer: int = 0  # the sender's port: the same for requests on one kept-alive connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -40,7 +41,7 @@ class Reply:
 class HttpReceiver:
     """A threaded HTTP server that records every request and answers with `reply`."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, *, keep_alive: bool = False) -> None:
         self.seen: list[Seen] = []
         self.reply = Reply()
         self.replies: dict[str, Reply] = {}  # by path, over `reply`
@@ -48,11 +49,14 @@ class HttpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.seen.append(Seen("POST", self.path, headers, body))
+                peer = self.client_address[1]
+                receiver.seen.append(Seen("POST", self.path, headers, body, peer))
                 answer = receiver.replies.get(self.path, receiver.reply)
                 if answer.hang:
                     receiver._release.wait(30)

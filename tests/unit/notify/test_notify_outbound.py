@@ -79,6 +79,23 @@ def test_a_loopback_receiver_is_reached_when_allowed(
     assert len(receiver.seen) == 1
 
 
+def test_deliveries_to_one_receiver_reuse_a_kept_alive_connection(clock: FakeClock) -> None:
+    receiver = HttpReceiver(keep_alive=True)
+    try:
+        webhook = Registry(loopback_settings(), clock).notifier_for("webhook")
+        contact = Contact(id="c", type="webhook", address=receiver.url())
+        for delivery in ("d-1", "d-2", "d-3"):
+            assert webhook.send(contact, single(delivery)).ok
+        assert [s.headers["x-watchkeeper-delivery"] for s in receiver.seen] == ["d-1", "d-2", "d-3"]
+        assert len({s.peer for s in receiver.seen}) == 1  # one connection, no new handshakes
+        # a changed allow-list is a new registry: its connections are vetted anew
+        other = Registry(loopback_settings(allow=("127.0.0.1/32",)), clock)
+        assert other.notifier_for("webhook").send(contact, single("d-4")).ok
+        assert receiver.seen[-1].peer != receiver.seen[0].peer
+    finally:
+        receiver.close()
+
+
 def test_a_name_that_resolves_inside_is_refused_unless_allowed(
     receiver: HttpReceiver, clock: FakeClock
 ) -> None:
