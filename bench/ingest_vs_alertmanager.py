@@ -1020,7 +1020,7 @@ def watchkeeper_rows(target: Target) -> dict[str, int]:
 STAGES = (
     ("queue", "POST sent -> writer batch (ticket opened)"),
     ("escalate", "-> escalation step (page recorded)"),
-    ("claim", "-> delivery claimed"),
+    ("claim", "-> delivery claimed (a page due at once: in the step)"),
     ("hand_off", "-> send started (sender thread)"),
     ("send", "-> webhook received"),
 )
