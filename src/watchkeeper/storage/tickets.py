@@ -6,7 +6,6 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import JSON, Boolean, Connection, Row, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.storage import hot
 from watchkeeper.storage.tables import TICKET_GROUPING, tickets, timeline
@@ -104,14 +103,21 @@ def grouping_id(conn: Connection, service_id: str, group_key: str) -> tuple[int,
 
 
 def insert_grouping(conn: Connection, values: dict[str, Any]) -> int | None:
-    """Open a ticket for a group; None when another writer opened it first (re-read)."""
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(tickets)
-    stmt = (
-        ins.values(**values)
-        .on_conflict_do_nothing(index_elements=["service_id", "group_key"], index_where=_GROUPING)
-        .returning(tickets.c.id)
+    """Open a ticket for a group; None when another writer opened it first (re-read).
+
+    A fixed statement on the driver cursor per set of columns: it is on the path from a new
+    alert to its first page, where building the statement cost more than running it."""
+    columns = tuple(values)
+    postgres = conn.dialect.name == "postgresql"
+    m = "%s" if postgres else "?"
+    sql = (
+        f"INSERT INTO tickets ({', '.join(columns)}) VALUES ({', '.join([m] * len(columns))}) "
+        "ON CONFLICT (service_id, group_key) WHERE grouping DO NOTHING RETURNING id"
     )
-    row = conn.execute(stmt).first()
+    params = tuple(hot.encode(values[c]) if c in _JSON_COLUMNS else values[c] for c in columns)
+    cur = conn.connection.cursor()
+    cur.execute(sql, params)
+    row = cur.fetchone()
     return int(row[0]) if row else None
 
 
