@@ -7,12 +7,13 @@ notification. The engine reaches tickets after its timers, so it takes them with
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from watchkeeper.storage.built import Built
 from watchkeeper.storage.tables import (
     deliveries,
     escalation_problems,
@@ -31,17 +32,8 @@ def _insert(conn: Connection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-# Statements on the paging path are built once per dialect with bound parameters (building
-# one per call costs several times its execution).
-_built: dict[tuple[str, str], Any] = {}
-
-
-def _stmt(conn: Connection, name: str, build: Callable[[str], Any]) -> Any:
-    key = (conn.dialect.name, name)
-    stmt = _built.get(key)
-    if stmt is None:
-        stmt = _built[key] = build(conn.dialect.name)
-    return stmt
+# statements on the paging path, built once per dialect (see storage/built.py)
+_stmt = Built()
 
 
 def _ticket(dialect: str) -> Any:
