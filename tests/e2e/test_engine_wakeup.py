@@ -4,14 +4,20 @@ its own process, and PostgreSQL NOTIFY wakes engines running in other processes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.support.processes import ServerProcess
 from tests.support.receivers import HttpReceiver
+
+from watchkeeper.clock import SystemClock
+from watchkeeper.engine.loop import Engine
+from watchkeeper.pipeline.snapshots import SnapshotCache
+from watchkeeper.storage.db import notify_engines, open_engine
 
 TICK = "120"  # the engine's idle tick: far longer than the test waits for a page
 
@@ -135,4 +141,53 @@ def test_postgresql_engine_in_another_process_is_woken_by_notify(
     finally:
         api.kill()
         engine.kill()
+        drop_pg_database(name)
+
+
+class _RecordingEngine(Engine):
+    """An engine without modules that records how each tick was asked for."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.ticks: list[bool] = []
+
+    def tick(self, *, paging_due: bool = False) -> dict[str, int]:
+        self.ticks.append(paging_due)
+        return {}
+
+
+def _wait_for(predicate: Callable[[], bool], nudge: Callable[[], None]) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        nudge()  # again until heard: the listener connects in its own thread
+        stop = time.monotonic() + 0.2
+        while time.monotonic() < stop:
+            if predicate():
+                return True
+            time.sleep(0.01)
+    return False
+
+
+def test_postgresql_engines_hear_that_a_page_is_due_at_once(pg_template: str) -> None:
+    name, url = fresh_pg_database(pg_template)
+    db = open_engine(url)
+    clock = SystemClock()
+    engine = _RecordingEngine(db, SnapshotCache(db, clock), clock, [])
+    try:
+        engine.start(float(TICK))
+
+        def notify(page_now: bool) -> Callable[[], None]:
+            def send() -> None:
+                with db.begin() as conn:
+                    notify_engines(conn, page_now=page_now)
+
+            return send
+
+        heard = len(engine.ticks)
+        assert _wait_for(lambda: len(engine.ticks) > heard, notify(False))
+        assert not any(engine.ticks)  # a plain wake-up: a tick, paging not said to be due
+        assert _wait_for(lambda: any(engine.ticks), notify(True))
+    finally:
+        engine.stop()
+        db.dispose()
         drop_pg_database(name)

@@ -102,7 +102,7 @@ def open_ticket(body: NewTicket, rt: RuntimeDep, who: CallerDep) -> dict[str, An
             policy=policy,
             now=rt.now(),
         )
-        notify_engines(conn)
+        notify_engines(conn, page_now=True)
     rt.nudge()
     return serialize.ticket(row)
 
@@ -126,10 +126,13 @@ def show_ticket(ticket_id: int, conn: ReadConn, _who: CallerDep) -> dict[str, An
 def _operate(rt: RuntimeDep, name: str, ticket_id: int, **kwargs: Any) -> dict[str, Any]:
     with rt.db.begin() as conn:
         row = getattr(rt.lifecycle, name)(conn, ticket_id=ticket_id, now=rt.now(), **kwargs)
-        notify_engines(conn)
+        notify_engines(conn, page_now=name in PAGING_OPERATIONS)
     rt.nudge()
     return serialize.ticket(row)
 
+
+# Operations after which a page may be due at once (engines in other processes skip their gap).
+PAGING_OPERATIONS = frozenset({"escalate", "reopen", "reassign", "unacknowledge"})
 
 # Operations that take only an optional note, and the Lifecycle keyword the note goes to.
 NOTED_OPERATIONS = {

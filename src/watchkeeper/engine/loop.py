@@ -22,7 +22,7 @@ from watchkeeper.pipeline.escalate import EscalationStage
 from watchkeeper.pipeline.flow import Pipeline
 from watchkeeper.pipeline.snapshots import SnapshotCache
 from watchkeeper.storage import timers as timers_q
-from watchkeeper.storage.db import WAKE_CHANNEL, reader
+from watchkeeper.storage.db import PAGE_NOW, WAKE_CHANNEL, reader
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,9 @@ class Engine:
                 ) as conn:
                     conn.execute(f"LISTEN {WAKE_CHANNEL}")
                     while not self._stop.is_set():
-                        for _note in conn.notifies(timeout=1.0, stop_after=1):
+                        for note in conn.notifies(timeout=1.0, stop_after=1):
+                            if note.payload == PAGE_NOW:
+                                self._urgent.set()
                             self._wake.set()
             except psycopg.Error as exc:
                 log.warning("engine wake-up listener: %s", exc)

@@ -227,7 +227,7 @@ class Writer:
                 for o in result
             )
             if acted:
-                notify_engines(conn)
+                notify_engines(conn, page_now=sink.wake)
         self.batches += 1
         self.committed_items += sum(len(s.items) for s in batch)
         if acted and self.after_commit is not None:

@@ -19,13 +19,17 @@ log = logging.getLogger(__name__)
 READ_ONLY = "watchkeeper_read_only"
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # ~40 MB of WAL (SQLite's default is 1,000 pages)
 WAKE_CHANNEL = "watchkeeper_engine"
+PAGE_NOW = "page"  # NOTIFY payload: paging may be due at once
 
 
-def notify_engines(conn: Connection) -> None:
+def notify_engines(conn: Connection, *, page_now: bool = False) -> None:
     """Wake engines in other processes when this transaction commits (PostgreSQL NOTIFY);
-    in one process, `Runtime.nudge` does it directly."""
+    in one process, `Runtime.nudge` does it directly. `page_now`: the transaction may have
+    made a page due at once (a ticket opened or escalated), so engines skip the gap they
+    otherwise keep between ticks under a storm."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"NOTIFY {WAKE_CHANNEL}")
+        payload = f", '{PAGE_NOW}'" if page_now else ""
+        conn.exec_driver_sql(f"NOTIFY {WAKE_CHANNEL}{payload}")
 
 
 def reader(engine: Engine) -> Engine:
