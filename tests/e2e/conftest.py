@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
+from tests.support.browser import chromium
 from tests.support.processes import Servers, scratch_database
 
 
@@ -65,3 +67,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("end-to-end counts")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium (Debian's, through Playwright), shared by the tests of a module."""
+    with chromium() as launched:
+        yield launched

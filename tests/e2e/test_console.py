@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
-from tests.support.browser import chromium
 from tests.support.processes import ServerProcess, serving
 
 GENERIC = "/integrations/gen-key-0123456789abcdef/generic"  # `gen` of shop.yaml: service batch
@@ -31,12 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("console")
     with serving(f"sqlite:///{workdir / 'watchkeeper.db'}", workdir / "server") as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def post_alert(server: ServerProcess, **body: Any) -> dict[str, Any]:

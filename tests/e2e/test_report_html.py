@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Request
-from tests.support.browser import chromium
 from tests.support.processes import ServerProcess, child_env, serving, watchkeeper_command
 
 GENERIC = "/integrations/gen-key-0123456789abcdef/generic"
@@ -31,12 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("report")
     with serving(f"sqlite:///{workdir / 'watchkeeper.db'}", workdir / "server") as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:

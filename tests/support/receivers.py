@@ -34,6 +34,35 @@ class Request:
         return self.headers.get("x-watchkeeper-delivery", "")
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes | None:
+    """The request's body; None when the sender died mid-request (an engine killed in a
+    test): like any real receiver, take nothing from a request that never completed."""
+    length = int(handler.headers.get("content-length", "0"))
+    body = handler.rfile.read(length)
+    if len(body) < length:
+        handler.close_connection = True
+        return None
+    return body
+
+
+def answer(
+    handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes
+) -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing (tests read what it recorded)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @dataclass
 class Reply:
     status: int = 200
@@ -54,35 +83,23 @@ class HttpReceiver:
         self._release = threading.Event()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
-                if len(body) < length:
-                    # the sender died mid-request (an engine killed in a test): like any real
-                    # receiver, take nothing from a request that never completed
-                    self.close_connection = True
+                body = read_body(self)
+                if body is None:
                     return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 at = receiver._now() if receiver._now else None
                 with receiver._lock:
                     receiver.requests.append(Request(self.path, headers, body, at))
                     queue = receiver.replies.get(self.path)
-                    answer = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else None
-                answer = answer or receiver.default
-                if answer.hang:
-                    receiver._release.wait(answer.hang)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                    reply = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else None
+                reply = reply or receiver.default
+                if reply.hang:
+                    receiver._release.wait(reply.hang)
+                answer(self, reply.status, reply.headers, reply.body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -191,13 +191,7 @@ def assign_tickets(conn: Connection, ticket_of: dict[int, int]) -> None:
 
 def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, str, Any]) -> None:
     """(ticket id, at, kind, actor, message, data) on a ticket's timeline."""
-    m = _mark(conn)
-    sql = (
-        "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
-        f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
-    )
-    *head, data = entry
-    _cursor(conn).execute(sql, (*head, encode(data)))
+    insert_timelines(conn, [entry])
 
 
 def insert_timelines(

@@ -10,12 +10,13 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from tests.support.receivers import QuietHandler, answer, read_body
 
 
 @dataclass
@@ -48,28 +49,21 @@ class HttpReceiver:
         self._release = threading.Event()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
+                body = read_body(self)
+                if body is None:
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 peer = self.client_address[1]
                 receiver.seen.append(Seen("POST", self.path, headers, body, peer))
-                answer = receiver.replies.get(self.path, receiver.reply)
-                if answer.hang:
+                reply = receiver.replies.get(self.path, receiver.reply)
+                if reply.hang:
                     receiver._release.wait(30)
                     return
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                answer(self, reply.status, reply.headers, reply.body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
