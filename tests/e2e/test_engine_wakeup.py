@@ -151,7 +151,7 @@ class _RecordingEngine(Engine):
         super().__init__(*args)
         self.ticks: list[bool] = []
 
-    def tick(self, *, paging_due: bool = False) -> dict[str, int]:
+    def tick(self, *, paging_due: bool = False, paging_only: bool = False) -> dict[str, int]:
         self.ticks.append(paging_due)
         return {}
 
@@ -191,3 +191,55 @@ def test_postgresql_engines_hear_that_a_page_is_due_at_once(pg_template: str) ->
         engine.stop()
         db.dispose()
         drop_pg_database(name)
+
+
+class _Module:
+    """A module that records when it ran; `paging` ones say paging is due at once."""
+
+    def __init__(self, name: str, runs: list[str], *, paging: bool = False) -> None:
+        self.name = name
+        self.runs = runs
+        self.urgent = False
+        if paging:
+            self.take_due_now = self._take_due_now
+
+    def _take_due_now(self) -> bool:
+        urgent, self.urgent = self.urgent, False
+        return urgent
+
+    def has_due(self, _conn: Any, _now: float) -> bool:
+        return True
+
+    def update_all(self, _conn: Any, _snap: Any, _now: float) -> int:
+        self.runs.append(self.name)
+        return 0
+
+
+def test_a_page_due_at_once_goes_first_and_the_rest_follows_in_the_next_tick(
+    db_url: str,
+) -> None:
+    """The tick that pages at once runs only the paging module (once: its senders start
+    meanwhile); every other module runs in the tick after, a moment later, not at the next
+    idle tick."""
+    db = open_engine(db_url)
+    clock = SystemClock()
+    runs: list[str] = []
+    paging, other = _Module("paging", runs, paging=True), _Module("other", runs)
+    engine = Engine(db, SnapshotCache(db, clock), clock, [paging, other])
+    try:
+        assert engine.tick(paging_due=True, paging_only=True) == {"paging": 0}
+        assert runs == ["paging"]
+        runs.clear()
+        engine.start(float(TICK))
+        deadline = time.monotonic() + 10
+        while runs != ["paging", "other"] and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first tick after start looks at every module
+        runs.clear()
+        paging.urgent = True
+        engine.wake()
+        while len(runs) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runs[:3] == ["paging", "paging", "other"]
+    finally:
+        engine.stop()
+        db.dispose()

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 
 MIN_GAP = 0.05  # seconds between ticks when woken repeatedly (not for paging due at once)
+# How old the configuration snapshot may be for a pass that pages at once: the writer that
+# opened the ticket looked at it at most this long ago (other processes' changes: see refresh).
+SNAPSHOT_AGE = 1.0
 
 
 def engine_owner() -> str:
@@ -90,14 +93,21 @@ class Engine:
             if due_now is not None:
                 self._due_now.append(due_now)
 
-    def tick(self, *, paging_due: bool = False) -> dict[str, int]:
+    def tick(self, *, paging_due: bool = False, paging_only: bool = False) -> dict[str, int]:
         """One pass over every module; each in its own transaction. Returns rows handled.
 
         Which modules have work is asked first in one read-only transaction, so an idle module
         costs no write lock (on SQLite the ingest writer waits for every write lock taken).
         `paging_due`: a commit said paging is due at once, so the paging module runs without
-        that look."""
+        that look. `paging_only`: run just that pass, once, and leave every other module (and
+        any further paging) to the next tick: the senders start the pages meanwhile, without
+        this thread's looks competing with them for the interpreter."""
         done: dict[str, int] = {}
+        if paging_only:  # no look needed
+            for module in self.modules:
+                if paging_due and hasattr(module, "take_due_now"):
+                    done[module.name] = self._drain(module, None)
+            return done
         with reader(self.db).connect() as probe:
             for module in self.modules:
                 if paging_due and hasattr(module, "take_due_now"):
@@ -111,21 +121,23 @@ class Engine:
                 done[module.name] = self._drain(module, probe)
         return done
 
-    def _drain(self, module: Module, probe: Connection) -> int:
+    def _drain(self, module: Module, probe: Connection | None) -> int:
         """Run a module until nothing is due: overdue rows fire now, each once, in order.
-        Between passes a read-only look decides whether another (write) pass is needed."""
+        Between passes a read-only look decides whether another (write) pass is needed.
+        Without a `probe`: one pass (paging at once), on the configuration as the writer last
+        saw it."""
         total = 0
         for _ in range(100):
             now = self.clock.now().timestamp()
             with self.db.begin() as conn:
-                snap = self.snapshots.refresh(conn)
+                snap = self.snapshots.refresh(conn, max_age=SNAPSHOT_AGE if probe is None else 0.0)
                 n = module.update_all(conn, snap, now)
             # A module that acts outside its transaction (delivery) does so once it committed.
             after_commit = getattr(module, "after_commit", None)
             if after_commit is not None:
                 after_commit()
             total += n
-            if n == 0 or self._stop.is_set():
+            if probe is None or n == 0 or self._stop.is_set():
                 break
             due = _has_due(module, probe, self.clock.now().timestamp())
             probe.rollback()
@@ -165,13 +177,17 @@ class Engine:
                 target=self._listen, name="watchkeeper-engine-listen", daemon=True
             )
             listener.start()
+        owed = False  # the last tick paged only: the next looks at every module
         while not self._stop.is_set():
             self._wake.clear()  # a wake-up during the tick runs the next one at once
             paging_due = self._urgent.is_set()
             self._urgent.clear()
+            paging_only = paging_due and not owed
+            owed = paging_only
             started = time.monotonic()
             try:
-                if any(self.tick(paging_due=paging_due).values()):
+                done = self.tick(paging_due=paging_due, paging_only=paging_only)
+                if paging_only or any(done.values()):
                     self._wake.set()  # one module's work may be another's: look again now
             except DBAPIError as exc:
                 log.warning("engine tick failed (database): %s", exc)
