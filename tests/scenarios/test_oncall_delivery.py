@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from tests.support.oncall import PUBLIC_URL, OnCall, oncall
+from tests.support.oncall import GEN_KEY, PUBLIC_URL, OnCall, oncall
 from tests.support.receivers import Reply, Request
 
+from watchkeeper.engine.outcomes import AS_BUILT
 from watchkeeper.notify import verify_signature
 from watchkeeper.storage import tables
 
@@ -368,3 +370,39 @@ def test_teams_at_once_then_a_voice_call_and_the_acknowledgement_stops_both(make
     assert len(oc.http.requests) == 2 and not oc.mails
     kinds = [(n.user_id, n.contact_id, n.status) for n in oc.notifications()]
     assert kinds == [("alice", "alice-teams", "sent"), ("alice", "alice-call", "sent")]
+
+
+def test_a_page_taken_at_once_goes_as_claimed_and_one_that_waited_is_checked_again(
+    make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page due at once is built in the transaction that claims it and sent as built when a
+    sender takes it at once: an acknowledgement in those milliseconds does not stop a page
+    already on its way. A page that waited in the senders' queue longer than `AS_BUILT` is
+    looked at again before it goes, so an acknowledgement meanwhile cancels it."""
+    oc = make()
+    held: list[Any] = []
+    release = oc.delivery.hand_off
+    monkeypatch.setattr(oc.delivery, "hand_off", held.extend)  # the senders are all busy
+    oc.h.generic(GEN_KEY, summary="disk is failing", dedup="disk", source="disk")
+    oc.h.engine.tick()
+    [waited] = held
+    oc.act("acknowledge", oc.ticket().id, by="bob")
+    oc.clock.advance(AS_BUILT + 1)
+    release([waited])
+    assert oc.delivery.wait_idle(30)
+    assert oc.hooks("/alice") == []
+    [page] = oc.notifications(N.kind == "page")
+    assert page.status == "cancelled"
+    assert oc.h.count(tables.deliveries) == 0
+
+    held.clear()
+    oc.h.generic(GEN_KEY, summary="cpu is hot", dedup="cpu", source="cpu")
+    oc.h.engine.tick()
+    [at_once] = held
+    oc.act("acknowledge", oc.ticket().id, by="bob")
+    release([at_once])
+    assert oc.delivery.wait_idle(30)
+    [hook] = oc.hooks("/alice")
+    assert hook.json()["tickets"][0]["status"] == "triggered"  # as it was when claimed
+    # it did go out: the record says so
+    assert [n.status for n in oc.notifications(N.kind == "page")] == ["cancelled", "sent"]

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import Connection, Row
@@ -170,6 +170,13 @@ class DeliveryModule:
             job: Job | object | None = None
             with self.guard.row(conn, timer.id, f"notification {timer.ref}", now):
                 job = self._prepare(conn, snap, timer, row, ticket, now)
+                if isinstance(job, Job) and job.kind != "bundle" and ticket is not None:
+                    # built in the claim's transaction: a sender that takes the job at once
+                    # sends it without reading the ticket again
+                    notice = self._notice(conn, snap, ticket, job.user_id, now)
+                    job = replace(
+                        job, message=Message(delivery_id=job.delivery_id, tickets=(notice,))
+                    )
             if job is LATER:
                 continue  # another engine is deciding for this person's contact method
             handled += 1
@@ -363,8 +370,8 @@ class DeliveryModule:
     def _notice(
         self, conn: Connection, snap: Snapshot, ticket: Row[Any], user_id: str, now: float
     ) -> TicketNotice:
-        """What the message says about one ticket (built in the sender thread, just before
-        sending, so it shows the ticket as it is then)."""
+        """What the message says about one ticket: built with the claim, and again just
+        before sending when the job waited (so it shows the ticket as it is then)."""
         return ticket_notice(
             conn,
             ticket,
