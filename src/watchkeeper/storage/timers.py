@@ -28,11 +28,22 @@ def _schedule(dialect: str) -> Any:
     )
 
 
-def _due(dialect: str) -> Any:
+def _listed(prefix: str, values: Sequence[str]) -> dict[str, str]:
+    """Parameters for an IN list of a fixed length (see `_in`)."""
+    return {f"{prefix}{i}": value for i, value in enumerate(values)}
+
+
+def _in(prefix: str, count: int) -> list[Any]:
+    """An IN list of `count` parameters: the statement compiles once and is cached, where an
+    expanding parameter is rendered again on every run (~0.3-0.5 ms on the paging path)."""
+    return [bindparam(f"{prefix}{i}") for i in range(count)]
+
+
+def _due(dialect: str, count: int) -> Any:
     stmt = (
         select(timers)
         .where(
-            timers.c.kind.in_(bindparam("p_kinds", expanding=True)),
+            timers.c.kind.in_(_in("p_kind", count)),
             timers.c.due_at <= bindparam("p_now"),
             or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
         )
@@ -50,12 +61,12 @@ def _lease(_dialect: str) -> Any:
     )
 
 
-def _lease_refs(_dialect: str) -> Any:
+def _lease_refs(_dialect: str, count: int) -> Any:
     return (
         timers.update()
         .where(
             timers.c.kind == bindparam("p_kind"),
-            timers.c.ref.in_(bindparam("p_refs", expanding=True)),
+            timers.c.ref.in_(_in("p_ref", count)),
             timers.c.due_at <= bindparam("p_now"),
             or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
         )
@@ -104,8 +115,10 @@ def claim_due(
     lock, or SQLite's single writer, already keeps other engines off them).
     """
     kinds = [kind] if isinstance(kind, str) else list(kind)
+    n = len(kinds)
     rows = conn.execute(
-        _stmt(conn, "due", _due), {"p_kinds": kinds, "p_now": now, "p_limit": limit}
+        _stmt(conn, f"due/{n}", lambda dialect: _due(dialect, n)),
+        {**_listed("p_kind", kinds), "p_now": now, "p_limit": limit},
     ).all()
     if rows and lease is not None:
         conn.execute(
@@ -123,17 +136,30 @@ def claim_refs(
     with one UPDATE ... RETURNING."""
     if not refs:
         return []
-    rows = conn.execute(
-        _stmt(conn, "lease_refs", _lease_refs),
+    rows: list[Row[Any]] = []
+    for start in range(0, len(refs), _REFS_AT_ONCE):
+        some = refs[start : start + _REFS_AT_ONCE]
+        rows += _lease_some_refs(conn, kind=kind, refs=some, now=now, owner=owner, lease=lease)
+    return sorted(rows, key=lambda r: (r.due_at, r.id))
+
+
+_REFS_AT_ONCE = 8  # a step pages a few people at once: one cached statement per count
+
+
+def _lease_some_refs(
+    conn: Connection, *, kind: str, refs: Sequence[str], now: float, owner: str, lease: float
+) -> Sequence[Row[Any]]:
+    n = len(refs)
+    return conn.execute(
+        _stmt(conn, f"lease_refs/{n}", lambda dialect: _lease_refs(dialect, n)),
         {
             "p_kind": kind,
-            "p_refs": list(refs),
+            **_listed("p_ref", refs),
             "p_now": now,
             "p_until": now + lease,
             "p_owner": owner,
         },
     ).all()
-    return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
 def delete(conn: Connection, timer_id: int) -> None:
