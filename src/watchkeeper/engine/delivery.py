@@ -39,6 +39,7 @@ from watchkeeper.pipeline.snapshot import Snapshot
 from watchkeeper.storage import notifications as notifications_q
 from watchkeeper.storage import tickets as tickets_q
 from watchkeeper.storage import timers as timers_q
+from watchkeeper.storage.timers import TimerRow
 
 BUNDLE_AFTER: Final = 3  # messages a contact method takes one by one within the window
 BUNDLE_WINDOW: Final = 60.0
@@ -150,7 +151,7 @@ class DeliveryModule:
         self,
         conn: Connection,
         snap: Snapshot,
-        claimed: Sequence[Row[Any]],
+        claimed: Sequence[TimerRow],
         now: float,
         found: dict[int, Row[Any]] | None = None,
         tickets: dict[int, Row[Any]] | None = None,
@@ -219,7 +220,7 @@ class DeliveryModule:
         self,
         conn: Connection,
         snap: Snapshot,
-        timer: Row[Any],
+        timer: TimerRow,
         row: Row[Any] | None,
         ticket: Row[Any] | None,
         now: float,
@@ -277,7 +278,7 @@ class DeliveryModule:
         )
 
     def _bundle(
-        self, conn: Connection, timer: Row[Any], row: Row[Any], recent: list[float], now: float
+        self, conn: Connection, timer: TimerRow, row: Row[Any], recent: list[float], now: float
     ) -> None:
         bundle = notifications_q.open_bundle(conn, row.user_id, row.contact_id)
         if bundle is not None:
@@ -324,7 +325,7 @@ class DeliveryModule:
         self,
         conn: Connection,
         snap: Snapshot,
-        timer: Row[Any],
+        timer: TimerRow,
         bundle: Row[Any],
         contact: Contact,
         time_zone: str,
@@ -383,7 +384,7 @@ class DeliveryModule:
         )
 
     def _give_up(
-        self, conn: Connection, timer: Row[Any], row: Row[Any], now: float, why: str
+        self, conn: Connection, timer: TimerRow, row: Row[Any], now: float, why: str
     ) -> None:
         timers_q.delete(conn, timer.id)
         notifications_q.update(conn, row.id, status="failed", last_error=why)

@@ -30,6 +30,7 @@ from watchkeeper.pipeline.snapshot import Snapshot
 from watchkeeper.storage import notifications as notifications_q
 from watchkeeper.storage import tickets as tickets_q
 from watchkeeper.storage import timers as timers_q
+from watchkeeper.storage.timers import TimerRow
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class EscalationModule:
             self._ready = self.delivery.claim_fresh(conn, snap, due_now, paged_tickets, now)
         return done
 
-    def _ack_timeout(self, conn: Connection, timer: Row[Any], now: float) -> None:
+    def _ack_timeout(self, conn: Connection, timer: TimerRow, now: float) -> None:
         with self.guard.row(conn, timer.id, f"ack timeout of ticket {timer.ref}", now):
             ticket, busy = notifications_q.lock_ticket(conn, int(timer.ref))
             if busy:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from watchkeeper.storage import raw
 from watchkeeper.storage.built import Built
 from watchkeeper.storage.tables import (
     deliveries,
@@ -41,18 +42,6 @@ def _ticket(dialect: str) -> Any:
     return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
 
 
-def _escalated(_dialect: str) -> Any:
-    return (
-        tickets.update()
-        .where(tickets.c.id == bindparam("p_id"))
-        .values(
-            escalation_level=bindparam("p_level"),
-            escalation_pass=bindparam("p_pass"),
-            escalation_count=bindparam("p_count"),
-        )
-    )
-
-
 def _insert_row(dialect: str) -> Any:
     return (
         (postgresql.insert if dialect == "postgresql" else sqlite.insert)(notifications)
@@ -69,26 +58,6 @@ def _get(_dialect: str) -> Any:
 
 def _tickets(_dialect: str) -> Any:
     return select(tickets).where(tickets.c.id.in_(bindparam("p_ids", expanding=True)))
-
-
-def _recent(_dialect: str) -> Any:
-    return (
-        select(N.dispatched_at)
-        .where(
-            N.user_id == bindparam("p_user"),
-            N.contact_id == bindparam("p_contact"),
-            N.dispatched_at > bindparam("p_since"),
-        )
-        .order_by(N.dispatched_at)
-    )
-
-
-def _dispatched(_dialect: str) -> Any:
-    return (
-        notifications.update()
-        .where(N.id == bindparam("p_id"))
-        .values(dispatched_at=bindparam("p_at"))
-    )
 
 
 # --- tickets and timers, as the escalation engine takes them ---------------------------------
@@ -109,9 +78,11 @@ def lock_ticket(conn: Connection, ticket_id: int) -> tuple[Row[Any] | None, bool
 def escalated(conn: Connection, ticket_id: int, *, level: int, pass_: int, count: int) -> None:
     """The ticket (locked by `lock_ticket`) was paged at `level` of pass `pass_`; `count`:
     its escalations so far."""
-    conn.execute(
-        _stmt(conn, "escalated", _escalated),
-        {"p_id": ticket_id, "p_level": level, "p_pass": pass_, "p_count": count},
+    raw.execute(
+        conn,
+        "UPDATE tickets SET escalation_level = ?, escalation_pass = ?, escalation_count = ?"
+        " WHERE id = ?",
+        (level, pass_, count, ticket_id),
     )
 
 
@@ -197,7 +168,9 @@ def update(conn: Connection, notification_id: int, **values: Any) -> None:
 
 def dispatched(conn: Connection, notification_id: int, at: float) -> None:
     """Taken for sending at `at` (what bundling counts)."""
-    conn.execute(_stmt(conn, "dispatched", _dispatched), {"p_id": notification_id, "p_at": at})
+    raw.execute(
+        conn, "UPDATE notifications SET dispatched_at = ? WHERE id = ?", (at, notification_id)
+    )
 
 
 def for_ticket(conn: Connection, ticket_id: int) -> list[Row[Any]]:
@@ -248,8 +221,13 @@ def lock_contact(conn: Connection, user_id: str, contact_id: str) -> bool:
 
 def recent_dispatches(conn: Connection, user_id: str, contact_id: str, since: float) -> list[float]:
     """When the messages sent to this contact method after `since` went out, oldest first."""
-    params = {"p_user": user_id, "p_contact": contact_id, "p_since": since}
-    return [float(v) for v in conn.execute(_stmt(conn, "recent", _recent), params).scalars()]
+    cursor = raw.execute(
+        conn,
+        "SELECT dispatched_at FROM notifications WHERE user_id = ? AND contact_id = ?"
+        " AND dispatched_at > ? ORDER BY dispatched_at",
+        (user_id, contact_id, since),
+    )
+    return [float(row[0]) for row in cursor.fetchall()]
 
 
 def open_bundle(conn: Connection, user_id: str, contact_id: str) -> Row[Any] | None:

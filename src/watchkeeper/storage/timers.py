@@ -3,54 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, bindparam, select
 
+from watchkeeper.storage import hot, raw
 from watchkeeper.storage.built import Built
 from watchkeeper.storage.tables import timers
 
 # statements on the paging path, built once per dialect (see storage/built.py)
 _stmt = Built()
-
-
-def _schedule(dialect: str) -> Any:
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(timers)
-    return ins.on_conflict_do_update(
-        index_elements=["kind", "ref"],
-        set_={
-            "due_at": ins.excluded.due_at,
-            "payload": ins.excluded.payload,
-            "lease_until": None,
-            "lease_owner": None,
-        },
-    )
-
-
-def _listed(prefix: str, values: Sequence[str]) -> dict[str, str]:
-    """Parameters for an IN list of a fixed length (see `_in`)."""
-    return {f"{prefix}{i}": value for i, value in enumerate(values)}
-
-
-def _in(prefix: str, count: int) -> list[Any]:
-    """An IN list of `count` parameters: the statement compiles once and is cached, where an
-    expanding parameter is rendered again on every run (~0.3-0.5 ms on the paging path)."""
-    return [bindparam(f"{prefix}{i}") for i in range(count)]
-
-
-def _due(dialect: str, count: int) -> Any:
-    stmt = (
-        select(timers)
-        .where(
-            timers.c.kind.in_(_in("p_kind", count)),
-            timers.c.due_at <= bindparam("p_now"),
-            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
-        )
-        .order_by(timers.c.due_at, timers.c.id)
-        .limit(bindparam("p_limit"))
-    )
-    return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
 
 
 def _lease(_dialect: str) -> Any:
@@ -61,31 +23,16 @@ def _lease(_dialect: str) -> Any:
     )
 
 
-def _lease_refs(_dialect: str, count: int) -> Any:
-    return (
-        timers.update()
-        .where(
-            timers.c.kind == bindparam("p_kind"),
-            timers.c.ref.in_(_in("p_ref", count)),
-            timers.c.due_at <= bindparam("p_now"),
-            or_(timers.c.lease_until.is_(None), timers.c.lease_until <= bindparam("p_now")),
-        )
-        .values(lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"))
-        .returning(*timers.c)
-    )
-
-
-def _delete(_dialect: str) -> Any:
-    return timers.delete().where(timers.c.id == bindparam("p_id"))
-
-
 def schedule(
     conn: Connection, *, kind: str, ref: str, due_at: float, payload: dict[str, Any] | None = None
 ) -> None:
     """Set (or move) the one timer of (kind, ref)."""
-    conn.execute(
-        _stmt(conn, "schedule", _schedule),
-        {"kind": kind, "ref": ref, "due_at": due_at, "payload": payload, "attempts": 0},
+    raw.execute(
+        conn,
+        "INSERT INTO timers (kind, ref, due_at, attempts, payload) VALUES (?, ?, ?, 0, ?)"
+        " ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at,"
+        " payload = excluded.payload, lease_until = NULL, lease_owner = NULL",
+        (kind, ref, due_at, hot.encode(payload)),
     )
 
 
@@ -97,6 +44,29 @@ def get(conn: Connection, *, kind: str, ref: str) -> Row[Any] | None:
     return conn.execute(select(timers).where(timers.c.kind == kind, timers.c.ref == ref)).first()
 
 
+class TimerRow(NamedTuple):
+    id: int
+    kind: str
+    ref: str
+    due_at: float
+    lease_until: float | None
+    lease_owner: str | None
+    attempts: int
+    payload: Any
+
+
+_COLUMNS = "id, kind, ref, due_at, lease_until, lease_owner, attempts, payload"
+
+
+def _rows(conn: Connection, cursor: Any) -> list[TimerRow]:
+    return [
+        TimerRow(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], raw.json_column(conn, row[7])
+        )
+        for row in cursor.fetchall()
+    ]
+
+
 def claim_due(
     conn: Connection,
     *,
@@ -105,7 +75,7 @@ def claim_due(
     owner: str,
     lease: float | None = 60.0,
     limit: int = 200,
-) -> Sequence[Row[Any]]:
+) -> Sequence[TimerRow]:
     """Due timers of one kind (or of several), oldest first, leased to `owner` (SKIP LOCKED on
     PostgreSQL).
 
@@ -115,11 +85,17 @@ def claim_due(
     lock, or SQLite's single writer, already keeps other engines off them).
     """
     kinds = [kind] if isinstance(kind, str) else list(kind)
-    n = len(kinds)
-    rows = conn.execute(
-        _stmt(conn, f"due/{n}", lambda dialect: _due(dialect, n)),
-        {**_listed("p_kind", kinds), "p_now": now, "p_limit": limit},
-    ).all()
+    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
+    rows = _rows(
+        conn,
+        raw.execute(
+            conn,
+            f"SELECT {_COLUMNS} FROM timers WHERE kind IN ({', '.join('?' * len(kinds))})"
+            " AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+            f" ORDER BY due_at, id LIMIT ?{lock}",
+            (*kinds, now, now, limit),
+        ),
+    )
     if rows and lease is not None:
         conn.execute(
             _stmt(conn, "lease", _lease),
@@ -130,40 +106,33 @@ def claim_due(
 
 def claim_refs(
     conn: Connection, *, kind: str, refs: Sequence[str], now: float, owner: str, lease: float
-) -> Sequence[Row[Any]]:
+) -> Sequence[TimerRow]:
     """`claim_due` for timers this transaction just scheduled (no other transaction can see
     them, so none holds them): those of `refs` that are due, oldest first, leased to `owner`
     with one UPDATE ... RETURNING."""
     if not refs:
         return []
-    rows: list[Row[Any]] = []
+    rows: list[TimerRow] = []
     for start in range(0, len(refs), _REFS_AT_ONCE):
         some = refs[start : start + _REFS_AT_ONCE]
-        rows += _lease_some_refs(conn, kind=kind, refs=some, now=now, owner=owner, lease=lease)
+        rows += _rows(
+            conn,
+            raw.execute(
+                conn,
+                f"UPDATE timers SET lease_until = ?, lease_owner = ? WHERE kind = ?"
+                f" AND ref IN ({', '.join('?' * len(some))}) AND due_at <= ?"
+                f" AND (lease_until IS NULL OR lease_until <= ?) RETURNING {_COLUMNS}",
+                (now + lease, owner, kind, *some, now, now),
+            ),
+        )
     return sorted(rows, key=lambda r: (r.due_at, r.id))
 
 
-_REFS_AT_ONCE = 8  # a step pages a few people at once: one cached statement per count
-
-
-def _lease_some_refs(
-    conn: Connection, *, kind: str, refs: Sequence[str], now: float, owner: str, lease: float
-) -> Sequence[Row[Any]]:
-    n = len(refs)
-    return conn.execute(
-        _stmt(conn, f"lease_refs/{n}", lambda dialect: _lease_refs(dialect, n)),
-        {
-            "p_kind": kind,
-            **_listed("p_ref", refs),
-            "p_now": now,
-            "p_until": now + lease,
-            "p_owner": owner,
-        },
-    ).all()
+_REFS_AT_ONCE = 8  # a step pages a few people at once: one statement text per count
 
 
 def delete(conn: Connection, timer_id: int) -> None:
-    conn.execute(_stmt(conn, "delete", _delete), {"p_id": timer_id})
+    raw.execute(conn, "DELETE FROM timers WHERE id = ?", (timer_id,))
 
 
 def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
