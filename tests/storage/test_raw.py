@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from tests.support.harness import running
 
-from watchkeeper.storage import raw
+from watchkeeper.storage import alerts as alerts_q
+from watchkeeper.storage import notifications as notifications_q
+from watchkeeper.storage import raw, tables
 from watchkeeper.storage import timers as timers_q
 from watchkeeper.storage.db import open_engine
 from watchkeeper.storage.tables import timers
@@ -56,3 +59,44 @@ def test_driver_errors_are_sqlalchemy_errors_and_roll_back(db_url: str) -> None:
             assert conn.execute(select(timers)).all() == []  # the first block rolled back
     finally:
         db.dispose()
+
+
+def test_rows_read_raw_look_as_sqlalchemy_returns_them(db_url: str) -> None:
+    """Tickets, alerts and notifications read on the paging path carry the same values as
+    through SQLAlchemy: JSON decoded, booleans as booleans, `_mapping` for the whole row."""
+    with running(db_url) as h:
+        h.generic(summary="disk full", dedup="disk", details={"free": "1%"})
+        [ticket] = h.tickets()
+        [stored_alert] = h.alerts()
+        with h.rt.db.begin() as conn:
+            locked, busy = notifications_q.lock_ticket(conn, ticket.id)
+            assert not busy and locked is not None
+            assert locked._mapping == dict(ticket._mapping)
+            assert isinstance(locked.false_alarm, bool) and isinstance(locked.policy, dict | None)
+            [alert] = alerts_q.for_ticket(conn, ticket.id)
+            assert alert._mapping == dict(stored_alert._mapping)
+            assert alert.details == {"free": "1%"}
+            new = notifications_q.insert_row(conn, _notification(ticket.id))
+            assert new is not None and new.paging is True
+            assert notifications_q.insert_row(conn, _notification(ticket.id)) is None  # exists
+        with h.rt.db.connect() as conn:
+            [stored] = conn.execute(select(tables.notifications)).all()
+        assert new._mapping == dict(stored._mapping)
+
+
+def _notification(ticket_id: int) -> dict[str, object]:
+    return {
+        "ticket_id": ticket_id,
+        "round": 1,
+        "level": 0,
+        "user_id": "alice",
+        "contact_id": "alice-hook",
+        "contact_type": "webhook",
+        "kind": "page",
+        "delivery_id": "d-1",
+        "status": "pending",
+        "paging": True,
+        "created_at": 1.0,
+        "due_at": 1.0,
+        "attempts": 0,
+    }

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, func, select
 
+from watchkeeper.storage import raw
 from watchkeeper.storage.tables import ALERT_FIRING, alerts
 
 _OPEN = ALERT_FIRING
@@ -30,14 +31,11 @@ def count_firing_for_ticket(conn: Connection, ticket_id: int) -> int:
     )
 
 
-# built once: read right before every page is sent (what the message says)
-_FOR_TICKET = (
-    select(alerts).where(alerts.c.ticket_id == bindparam("p_ticket")).order_by(alerts.c.id)
-)
-
-
 def for_ticket(conn: Connection, ticket_id: int) -> Sequence[Row[Any]]:
-    return conn.execute(_FOR_TICKET, {"p_ticket": ticket_id}).all()
+    """A ticket's alerts, oldest first: what a page says (read on the paging path, raw)."""
+    sql = f"SELECT {raw.shape(alerts).columns} FROM alerts WHERE ticket_id = ? ORDER BY id"
+    rows: Sequence[Row[Any]] = raw.table_rows(conn, raw.execute(conn, sql, (ticket_id,)), alerts)
+    return rows
 
 
 def _claim(conn: Connection, stmt: Any) -> Sequence[Row[Any]]:

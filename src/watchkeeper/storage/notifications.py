@@ -10,10 +10,10 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, text
+from sqlalchemy import JSON, Connection, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watchkeeper.storage import raw
+from watchkeeper.storage import hot, raw
 from watchkeeper.storage.built import Built
 from watchkeeper.storage.tables import (
     deliveries,
@@ -37,21 +37,6 @@ def _insert(conn: Connection, table: Any) -> Any:
 _stmt = Built()
 
 
-def _ticket(dialect: str) -> Any:
-    stmt = select(tickets).where(tickets.c.id == bindparam("p_id"))
-    return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
-
-
-def _insert_row(dialect: str) -> Any:
-    return (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(notifications)
-        .on_conflict_do_nothing(
-            index_elements=["ticket_id", "round", "level", "user_id", "contact_id", "kind"]
-        )
-        .returning(*notifications.c)
-    )
-
-
 def _get(_dialect: str) -> Any:
     return select(notifications).where(N.id == bindparam("p_id"))
 
@@ -66,8 +51,12 @@ def _tickets(_dialect: str) -> Any:
 def lock_ticket(conn: Connection, ticket_id: int) -> tuple[Row[Any] | None, bool]:
     """(ticket, busy): the row locked for this transaction; busy when another transaction holds
     it (an acknowledgement in progress): the caller tries again on its next pass."""
-    row = conn.execute(_stmt(conn, "ticket", _ticket), {"p_id": ticket_id}).first()
-    if conn.dialect.name != "postgresql":
+    postgresql = conn.dialect.name == "postgresql"
+    lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
+    sql = f"SELECT {raw.shape(tickets).columns} FROM tickets WHERE id = ?{lock}"
+    found = raw.table_rows(conn, raw.execute(conn, sql, (ticket_id,)), tickets)
+    row = found[0] if found else None
+    if not postgresql:
         return row, False
     if row is not None:
         return row, False
@@ -142,7 +131,18 @@ def insert(conn: Connection, values: dict[str, Any]) -> int | None:
 
 def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
     """`insert`, returning the whole new row (None if it exists)."""
-    return conn.execute(_stmt(conn, "insert_row", _insert_row), values).first()
+    names = list(values)
+    sql = (
+        f"INSERT INTO notifications ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        " ON CONFLICT (ticket_id, round, level, user_id, contact_id, kind) DO NOTHING"
+        f" RETURNING {raw.shape(notifications).columns}"
+    )
+    params = [hot.encode(v) if k in _JSON else v for k, v in values.items()]
+    found = raw.table_rows(conn, raw.execute(conn, sql, params), notifications)
+    return found[0] if found else None
+
+
+_JSON = frozenset(c.name for c in notifications.columns if isinstance(c.type, JSON))
 
 
 def get(conn: Connection, notification_id: int) -> Row[Any] | None:

@@ -13,11 +13,12 @@ they would through `Connection.execute`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import namedtuple
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Boolean, Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 
@@ -44,3 +45,51 @@ def json_column(conn: Connection, value: Any) -> Any:
     if value is None or conn.dialect.name == "postgresql":
         return value
     return json.loads(value)
+
+
+class _Shape:
+    """How rows of one table are read raw: the column list, and per column what SQLite's
+    values need to look as SQLAlchemy returns them (JSON decoded, booleans as bool)."""
+
+    def __init__(self, table: Table) -> None:
+        names = [c.name for c in table.columns]
+        self.columns = ", ".join(names)
+        base = namedtuple(f"{table.name}_row", names)  # type: ignore[misc]
+
+        class TableRow(base):
+            """A row read raw: attributes and `_mapping`, as a SQLAlchemy Row has."""
+
+            __slots__ = ()
+
+            @property
+            def _mapping(self) -> dict[str, Any]:
+                return dict(self._asdict())
+
+        self.make: Callable[[Sequence[Any]], Any] = TableRow._make
+        self.sqlite_fix: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, json.loads if isinstance(c.type, JSON) else bool)
+            for i, c in enumerate(table.columns)
+            if isinstance(c.type, JSON | Boolean)
+        ]
+
+
+@lru_cache(maxsize=32)
+def shape(table: Table) -> _Shape:
+    return _Shape(table)
+
+
+def table_rows(conn: Connection, cursor: Any, table: Table) -> list[Any]:
+    """The rows of a `SELECT {shape(table).columns} ...` (or RETURNING), as SQLAlchemy would
+    return them."""
+    form = shape(table)
+    fetched = cursor.fetchall()
+    if conn.dialect.name == "postgresql" or not form.sqlite_fix:
+        return [form.make(row) for row in fetched]
+    out = []
+    for row in fetched:
+        values = list(row)
+        for i, fix in form.sqlite_fix:
+            if values[i] is not None:
+                values[i] = fix(values[i])
+        out.append(form.make(values))
+    return out
