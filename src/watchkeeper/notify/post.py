@@ -1,17 +1,24 @@
-"""One JSON POST through the vetted outbound client, turned into a DeliveryResult."""
+"""One JSON POST through the vetted outbound connections, turned into a DeliveryResult."""
 
 from __future__ import annotations
 
+import base64
 import ssl
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
-import httpx
-
-from watchkeeper.notify.outbound import Outbound, OutboundRefused
+from watchkeeper.notify.outbound import (
+    Answer,
+    ConnectFailed,
+    ExchangeFailed,
+    Outbound,
+    OutboundRefused,
+    OutboundTimeout,
+    RequestInvalid,
+)
 from watchkeeper.notify.render import clip
 from watchkeeper.notify.result import DeliveryResult, delivered, failed
 from watchkeeper.notify.retry import HONOURS_RETRY_AFTER, parse_retry_after
@@ -24,6 +31,8 @@ EXCERPT_SECONDS: Final = 2.0  # a body trickling in byte by byte must not hold a
 _RESERVED: Final = frozenset(
     {"host", "content-length", "content-type", "transfer-encoding", "connection", "user-agent"}
 )
+# Sent unless the contact's headers say otherwise.
+_DEFAULTS: Final = (("Accept", "*/*"), ("Connection", "keep-alive"))
 
 
 def contact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -48,43 +57,59 @@ def post_json(
     `headers` are sent as given (callers pass a contact's through `contact_headers`); the
     content type, user agent and delivery id are always ours.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is not an IPv6 address
+        parts = SplitResult("", "", "", "", "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return failed(f"not an http(s) URL: {url!r}", retryable=False)
-    sent = {
-        **(headers or {}),
+    sent = _headers(parts, headers or {}, delivery_id)
+    host = parts.hostname
+    try:
+        with outbound.post(parts, sent, body) as answer:
+            return _classify(answer, _excerpt(answer))
+    except OutboundRefused as exc:
+        return failed(str(exc), retryable=False)
+    except OutboundTimeout as exc:
+        return failed(f"{exc.phase} timed out for {host}", retryable=True)
+    except ConnectFailed as exc:
+        if _certificate_problem(exc):
+            return failed(f"TLS certificate of {host} not accepted: {exc}", retryable=False)
+        return failed(f"could not connect to {host}: {exc}", retryable=True)
+    except RequestInvalid as exc:
+        return failed(f"request to {host} cannot be sent: {exc}", retryable=False)
+    except ExchangeFailed as exc:
+        return failed(f"connection to {host} failed: {exc}", retryable=True)
+
+
+def _headers(
+    url: SplitResult, headers: Mapping[str, str], delivery_id: str
+) -> list[tuple[str, str]]:
+    """The headers after Host: defaults, the contact's, then ours, which no contact replaces."""
+    ours = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         # An excerpt is read by the byte; a compressed answer would be unreadable there.
         "Accept-Encoding": "identity",
         DELIVERY_HEADER: delivery_id,
     }
-    host = parts.hostname
-    try:
-        with (
-            outbound.client() as client,
-            client.stream("POST", url, content=body, headers=sent) as r,
-        ):
-            return _classify(r, _excerpt(r))
-    except OutboundRefused as exc:
-        return failed(str(exc), retryable=False)
-    except httpx.TimeoutException as exc:
-        return failed(f"{_phase(exc)} timed out for {host}", retryable=True)
-    except httpx.ConnectError as exc:
-        if _certificate_problem(exc):
-            return failed(f"TLS certificate of {host} not accepted: {exc}", retryable=False)
-        return failed(f"could not connect to {host}: {exc}", retryable=True)
-    except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        return failed(f"request to {host} cannot be sent: {exc}", retryable=False)
-    except httpx.TransportError as exc:
-        return failed(f"connection to {host} failed: {exc}", retryable=True)
+    taken = {name.lower() for name in ours}
+    theirs = [(name, value) for name, value in headers.items() if name.lower() not in taken]
+    if url.username or url.password:
+        # Credentials in the URL are sent as Basic auth, over an Authorization header.
+        pair = f"{unquote(url.username or '')}:{unquote(url.password or '')}".encode()
+        theirs = [h for h in theirs if h[0].lower() != "authorization"]
+        theirs.append(("Authorization", "Basic " + base64.b64encode(pair).decode("ascii")))
+    named = {name.lower() for name, _ in theirs}
+    defaults = [h for h in _DEFAULTS if h[0].lower() not in named]
+    return [*defaults, *theirs, *ours.items()]
 
 
-def _classify(response: httpx.Response, excerpt: str) -> DeliveryResult:
-    status = response.status_code
+def _classify(response: Answer, excerpt: str) -> DeliveryResult:
+    status = response.status
     if 200 <= status < 300:
         return delivered(status, excerpt)
-    said = f"{status} {response.reason_phrase}".strip()
+    said = f"{status} {response.reason}".strip()
     if 300 <= status < 400:
         location = clip(response.headers.get("location", "(no Location)"), 300)
         return failed(
@@ -106,28 +131,20 @@ def _classify(response: httpx.Response, excerpt: str) -> DeliveryResult:
     )
 
 
-def _excerpt(response: httpx.Response) -> str:
-    """The start of the answer, for the delivery log; a body that stalls keeps what came."""
+def _excerpt(response: Answer) -> str:
+    """The start of the answer, for the delivery log; a body that stalls keeps what came.
+
+    Reading stops at EXCERPT_BYTES, at the end of the body, when the connection fails (the
+    status line already arrived; the body is only for people to read) or after EXCERPT_SECONDS.
+    """
     data = b""
     deadline = time.monotonic() + EXCERPT_SECONDS
-    try:
-        for chunk in response.iter_raw():
-            data += chunk
-            if len(data) >= EXCERPT_BYTES or time.monotonic() > deadline:
-                break
-    except httpx.TransportError:
-        pass  # the status line already arrived; the body is only for people to read
+    while len(data) < EXCERPT_BYTES:
+        chunk = response.read1(EXCERPT_BYTES - len(data), deadline)
+        if not chunk:
+            break
+        data += chunk
     return data[:EXCERPT_BYTES].decode("utf-8", "replace").strip()
-
-
-def _phase(exc: httpx.TimeoutException) -> str:
-    phases: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
-        (httpx.ConnectTimeout, "connecting"),
-        (httpx.ReadTimeout, "waiting for the answer"),
-        (httpx.WriteTimeout, "sending"),
-        (httpx.PoolTimeout, "waiting for a connection"),
-    )
-    return next((name for kind, name in phases if isinstance(exc, kind)), "the request")
 
 
 def _certificate_problem(exc: BaseException) -> bool:
