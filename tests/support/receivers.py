@@ -57,7 +57,10 @@ def answer(
 
 
 class QuietHandler(BaseHTTPRequestHandler):
-    """A request handler that logs nothing (tests read what it recorded)."""
+    """A request handler that logs nothing (tests read what it recorded), and answers without
+    Nagle's delay (its status line and body go out in separate writes)."""
+
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
