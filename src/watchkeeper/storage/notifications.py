@@ -35,6 +35,7 @@ def _insert(conn: Connection, table: Any) -> Any:
 
 # statements on the paging path, built once per dialect (see storage/built.py)
 _stmt = Built()
+_JSON = frozenset(c.name for c in notifications.columns if isinstance(c.type, JSON))  # encoded raw
 
 
 def _get(_dialect: str) -> Any:
@@ -140,9 +141,6 @@ def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
     params = [hot.encode(v) if k in _JSON else v for k, v in values.items()]
     found = raw.table_rows(conn, raw.execute(conn, sql, params), notifications)
     return found[0] if found else None
-
-
-_JSON = frozenset(c.name for c in notifications.columns if isinstance(c.type, JSON))
 
 
 def get(conn: Connection, notification_id: int) -> Row[Any] | None:
