@@ -124,7 +124,7 @@ def recheck_muted(conn: Connection, now: float) -> int:
 
 
 def any_expired(conn: Connection, now: float) -> bool:
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = raw.mark(conn)
     row = conn.exec_driver_sql(
         f"SELECT 1 FROM alerts WHERE status = 'firing' AND expires_at <= {m} LIMIT 1", (now,)
     ).first()
@@ -132,7 +132,7 @@ def any_expired(conn: Connection, now: float) -> bool:
 
 
 def any_mute_ended(conn: Connection, now: float) -> bool:
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = raw.mark(conn)
     row = conn.exec_driver_sql(
         "SELECT 1 FROM alerts WHERE status = 'firing' AND muted_reason IS NOT NULL "
         f"AND muted_until <= {m} LIMIT 1",

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection
 
-_json = msgspec.json.Encoder()
+from watchkeeper.storage import raw
 
 EVENT_COLUMNS = (
     "received_at",
@@ -37,24 +36,7 @@ _TOUCH_COLUMNS = ("event_count", "last_event_at", "severity", "expires_at", "end
 _COUNT_COLUMNS = ("event_count", "last_event_at")
 
 
-def _cursor(conn: Connection) -> Any:
-    """A driver cursor inside the connection's transaction: no statement compilation, no
-    result processing (these statements are fixed strings run thousands of times a second)."""
-    return conn.connection.cursor()
-
-
-def _placeholders(conn: Connection, n: int) -> str:
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    return ", ".join([mark] * n)
-
-
-def _mark(conn: Connection) -> str:
-    return "%s" if conn.dialect.name == "postgresql" else "?"
-
-
-def encode(value: Any) -> str | None:
-    """A JSON column's value, encoded once with msgspec."""
-    return None if value is None else _json.encode(value).decode()
+encode = raw.encode  # the writer's JSON parameters (see raw.encode)
 
 
 def insert_events(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -63,9 +45,9 @@ def insert_events(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         return
     sql = (
         f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-        f"VALUES ({_placeholders(conn, len(EVENT_COLUMNS))})"
+        f"VALUES ({raw.placeholders(conn, len(EVENT_COLUMNS))})"
     )
-    _cursor(conn).executemany(sql, rows)
+    raw.cursor(conn).executemany(sql, rows)
 
 
 # What the repeat path needs of an open alert; the rest is read only when a slow path needs it.
@@ -98,7 +80,7 @@ def open_alerts(
     for scope, key in dict.fromkeys(keys):
         by_scope.setdefault(scope, []).append(key)
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    m = _mark(conn)
+    m = raw.mark(conn)
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
     for scope, wanted in by_scope.items():
         for start in range(0, len(wanted), 400):
@@ -108,7 +90,7 @@ def open_alerts(
                 f"SELECT {', '.join(SLIM_COLUMNS)} FROM alerts WHERE status = 'firing' "
                 f"AND scope = {m} AND dedup_key IN ({', '.join([m] * len(chunk))}){lock}"
             )
-            cur = _cursor(conn)
+            cur = raw.cursor(conn)
             cur.execute(sql, (scope, *chunk))
             for row in cur.fetchall():
                 alert = dict(zip(SLIM_COLUMNS, row, strict=True))
@@ -123,7 +105,7 @@ def touch_alerts(
     of those in `changed` (a plain repeat leaves the expiry index alone)."""
     if not alerts_by_id:
         return
-    m = _mark(conn)
+    m = raw.mark(conn)
     for columns, ids in (
         (_TOUCH_COLUMNS, sorted(changed & alerts_by_id.keys())),
         (_COUNT_COLUMNS, sorted(alerts_by_id.keys() - changed)),
@@ -131,7 +113,7 @@ def touch_alerts(
         if ids:
             sets = ", ".join(f"{c} = {m}" for c in columns)
             params = [(*(alerts_by_id[i][c] for c in columns), i) for i in ids]
-            _cursor(conn).executemany(f"UPDATE alerts SET {sets} WHERE id = {m}", params)
+            raw.cursor(conn).executemany(f"UPDATE alerts SET {sets} WHERE id = {m}", params)
 
 
 _ALERT_COLUMNS = (
@@ -165,7 +147,7 @@ _ALERT_JSON = frozenset({"labels", "annotations", "details", "links"})
 
 def insert_alert(conn: Connection, values: dict[str, Any]) -> int | None:
     """Open an alert; None when another writer opened the same key first (then re-read)."""
-    m = _mark(conn)
+    m = raw.mark(conn)
     sql = (
         f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
         f"VALUES ({', '.join([m] * len(_ALERT_COLUMNS))}) "
@@ -174,7 +156,7 @@ def insert_alert(conn: Connection, values: dict[str, Any]) -> int | None:
     params = tuple(
         encode(values.get(c)) if c in _ALERT_JSON else values.get(c) for c in _ALERT_COLUMNS
     )
-    cur = _cursor(conn)
+    cur = raw.cursor(conn)
     cur.execute(sql, params)
     row = cur.fetchone()
     return int(row[0]) if row else None
@@ -184,9 +166,9 @@ def assign_tickets(conn: Connection, ticket_of: dict[int, int]) -> None:
     """Point alerts at the tickets they converged into (one executemany per batch)."""
     if not ticket_of:
         return
-    m = _mark(conn)
+    m = raw.mark(conn)
     sql = f"UPDATE alerts SET ticket_id = {m} WHERE id = {m}"
-    _cursor(conn).executemany(sql, [(t, a) for a, t in sorted(ticket_of.items())])
+    raw.cursor(conn).executemany(sql, [(t, a) for a, t in sorted(ticket_of.items())])
 
 
 def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, str, Any]) -> None:
@@ -200,9 +182,9 @@ def insert_timelines(
     """Many timeline entries with one executemany."""
     if not entries:
         return
-    m = _mark(conn)
+    m = raw.mark(conn)
     sql = (
         "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
         f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
     )
-    _cursor(conn).executemany(sql, [(*head, encode(data)) for *head, data in entries])
+    raw.cursor(conn).executemany(sql, [(*head, encode(data)) for *head, data in entries])

@@ -10,10 +10,10 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Row, bindparam, func, select, text
+from sqlalchemy import Connection, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from watchkeeper.storage import hot, raw
+from watchkeeper.storage import raw
 from watchkeeper.storage.built import Built
 from watchkeeper.storage.tables import (
     deliveries,
@@ -35,7 +35,6 @@ def _insert(conn: Connection, table: Any) -> Any:
 
 # statements on the paging path, built once per dialect (see storage/built.py)
 _stmt = Built()
-_JSON = frozenset(c.name for c in notifications.columns if isinstance(c.type, JSON))  # encoded raw
 
 
 def _get(_dialect: str) -> Any:
@@ -138,8 +137,9 @@ def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
         " ON CONFLICT (ticket_id, round, level, user_id, contact_id, kind) DO NOTHING"
         f" RETURNING {raw.shape(notifications).columns}"
     )
-    params = [hot.encode(v) if k in _JSON else v for k, v in values.items()]
-    found = raw.table_rows(conn, raw.execute(conn, sql, params), notifications)
+    found = raw.table_rows(
+        conn, raw.execute(conn, sql, raw.insert_values(notifications, values)), notifications
+    )
     return found[0] if found else None
 
 

@@ -1,5 +1,5 @@
-"""Statements on the paging path run on the driver's cursor, not through SQLAlchemy (as the
-writer's batch statements in `hot` do; JSON parameters are encoded with `hot.encode`).
+"""Statements on the paging path run on the driver's cursor, not through SQLAlchemy (the
+writer's batch statements in `hot` too; JSON parameters are encoded with `encode`).
 
 On an idle server, each SQLAlchemy execution of a cached statement costs ~0.1-0.4 ms before
 and after the database's own work (measured inside an escalation step on SQLite; ~60-75 µs
@@ -12,14 +12,37 @@ they would through `Connection.execute`.
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import JSON, Boolean, Connection, Table
 from sqlalchemy.exc import DBAPIError
+
+_decode_json = msgspec.json.decode
+_json = msgspec.json.Encoder()
+
+
+def encode(value: Any) -> str | None:
+    """A JSON column's value, encoded once with msgspec (None: SQL NULL)."""
+    return None if value is None else _json.encode(value).decode()
+
+
+def cursor(conn: Connection) -> Any:
+    """A driver cursor inside the connection's transaction: no statement compilation, no
+    result processing."""
+    return conn.connection.cursor()
+
+
+def mark(conn: Connection) -> str:
+    """The driver's placeholder, for SQL built per dialect (the writer's batch statements)."""
+    return "%s" if conn.dialect.name == "postgresql" else "?"
+
+
+def placeholders(conn: Connection, n: int) -> str:
+    return ", ".join([mark(conn)] * n)
 
 
 @lru_cache(maxsize=256)
@@ -28,23 +51,24 @@ def _for_postgresql(sql: str) -> str:
 
 
 def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
-    """Run `sql` in `conn`'s transaction; the driver's cursor, to fetch from."""
+    """Run `sql`, written with `?` placeholders, in `conn`'s transaction; the driver's
+    cursor, to fetch from."""
     postgresql = conn.dialect.name == "postgresql"
     text = _for_postgresql(sql) if postgresql else sql
-    cursor = conn.connection.cursor()
+    found = cursor(conn)
     dbapi = conn.dialect.loaded_dbapi
     try:
-        cursor.execute(text, tuple(params))
+        found.execute(text, tuple(params))
     except dbapi.Error as exc:
         raise DBAPIError.instance(text, params, exc, dbapi.Error, dialect=conn.dialect) from exc
-    return cursor
+    return found
 
 
 def json_column(conn: Connection, value: Any) -> Any:
     """A JSON column as read: SQLite returns its text, psycopg the value."""
     if value is None or conn.dialect.name == "postgresql":
         return value
-    return json.loads(value)
+    return _decode_json(value)
 
 
 class _Shape:
@@ -52,9 +76,9 @@ class _Shape:
     values need to look as SQLAlchemy returns them (JSON decoded, booleans as bool)."""
 
     def __init__(self, table: Table) -> None:
-        names = [c.name for c in table.columns]
-        self.columns = ", ".join(names)
-        base = namedtuple(f"{table.name}_row", names)  # type: ignore[misc]
+        self.names = tuple(c.name for c in table.columns)
+        self.columns = ", ".join(self.names)
+        base = namedtuple(f"{table.name}_row", self.names)  # type: ignore[misc]
 
         class TableRow(base):
             """A row read raw: attributes and `_mapping`, as a SQLAlchemy Row has."""
@@ -66,11 +90,25 @@ class _Shape:
                 return dict(self._asdict())
 
         self.make: Callable[[Sequence[Any]], Any] = TableRow._make
+        self.json = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
         self.sqlite_fix: list[tuple[int, Callable[[Any], Any]]] = [
-            (i, json.loads if isinstance(c.type, JSON) else bool)
+            (i, _decode_json if isinstance(c.type, JSON) else bool)
             for i, c in enumerate(table.columns)
             if isinstance(c.type, JSON | Boolean)
         ]
+
+    def values(self, conn: Connection, fetched: list[Any]) -> list[Sequence[Any]]:
+        """The fetched rows' values as SQLAlchemy would return them."""
+        if conn.dialect.name == "postgresql" or not self.sqlite_fix:
+            return fetched
+        out: list[Sequence[Any]] = []
+        for row in fetched:
+            values = list(row)
+            for i, fix in self.sqlite_fix:
+                if values[i] is not None:
+                    values[i] = fix(values[i])
+            out.append(values)
+        return out
 
 
 @lru_cache(maxsize=32)
@@ -78,18 +116,20 @@ def shape(table: Table) -> _Shape:
     return _Shape(table)
 
 
-def table_rows(conn: Connection, cursor: Any, table: Table) -> list[Any]:
-    """The rows of a `SELECT {shape(table).columns} ...` (or RETURNING), as SQLAlchemy would
-    return them."""
+def table_rows(conn: Connection, found: Any, table: Table) -> list[Any]:
+    """The rows of a `SELECT {shape(table).columns} ...` (or RETURNING) on cursor `found`,
+    as SQLAlchemy would return them."""
     form = shape(table)
-    fetched = cursor.fetchall()
-    if conn.dialect.name == "postgresql" or not form.sqlite_fix:
-        return [form.make(row) for row in fetched]
-    out = []
-    for row in fetched:
-        values = list(row)
-        for i, fix in form.sqlite_fix:
-            if values[i] is not None:
-                values[i] = fix(values[i])
-        out.append(form.make(values))
-    return out
+    return [form.make(values) for values in form.values(conn, found.fetchall())]
+
+
+def table_dicts(conn: Connection, found: Any, table: Table) -> list[dict[str, Any]]:
+    """`table_rows` as dicts of every column (for a caller that changes them)."""
+    form = shape(table)
+    return [dict(zip(form.names, v, strict=True)) for v in form.values(conn, found.fetchall())]
+
+
+def insert_values(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters of an INSERT of `values` (in their order), JSON columns encoded."""
+    json_columns = shape(table).json
+    return tuple(encode(v) if k in json_columns else v for k, v in values.items())

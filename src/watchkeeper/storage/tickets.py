@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from sqlalchemy import JSON, Boolean, Connection, Row, select
+from sqlalchemy import Connection, Row, select
 
-from watchkeeper.storage import hot
+from watchkeeper.storage import hot, raw
 from watchkeeper.storage.tables import TICKET_GROUPING, tickets, timeline
 
 _GROUPING = TICKET_GROUPING
@@ -27,31 +26,13 @@ def get_many(
     read, one fixed statement per batch on the driver cursor."""
     if not ticket_ids:
         return {}
-    postgres = conn.dialect.name == "postgresql"
-    m = "%s" if postgres else "?"
-    sql = f"SELECT {_ALL_COLUMNS} FROM tickets WHERE id IN ({', '.join([m] * len(ticket_ids))})"
-    if for_update and postgres:
-        sql += " ORDER BY id FOR UPDATE"
-    cur = conn.connection.cursor()
-    cur.execute(sql, tuple(ticket_ids))
-    found: dict[int, dict[str, Any]] = {}
-    for values in cur.fetchall():
-        row = dict(zip(_COLUMN_NAMES, values, strict=True))
-        for name in _JSON_COLUMNS:
-            if isinstance(row[name], str | bytes):  # SQLite keeps JSON as text
-                row[name] = _decode_json(row[name])
-        for name in _BOOL_COLUMNS:
-            if row[name] is not None:
-                row[name] = bool(row[name])
-        found[int(row["id"])] = row
-    return found
-
-
-_COLUMN_NAMES = tuple(c.name for c in tickets.columns)
-_ALL_COLUMNS = ", ".join(_COLUMN_NAMES)
-_JSON_COLUMNS = tuple(c.name for c in tickets.columns if isinstance(c.type, JSON))
-_BOOL_COLUMNS = tuple(c.name for c in tickets.columns if isinstance(c.type, Boolean))
-_decode_json = msgspec.json.decode
+    lock = " ORDER BY id FOR UPDATE" if for_update and conn.dialect.name == "postgresql" else ""
+    sql = (
+        f"SELECT {raw.shape(tickets).columns} FROM tickets"
+        f" WHERE id IN ({', '.join('?' * len(ticket_ids))}){lock}"
+    )
+    rows = raw.table_dicts(conn, raw.execute(conn, sql, ticket_ids), tickets)
+    return {int(row["id"]): row for row in rows}
 
 
 # what alerts joining a ticket change (Lifecycle.join_many): a fixed statement per batch
@@ -70,10 +51,10 @@ def update_joined(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Write the join columns of many tickets with one executemany on the driver cursor."""
     if not rows:
         return
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = raw.mark(conn)
     sets = ", ".join(f"{c} = {m}" for c in _JOINED_COLUMNS)
     params = [(*(r[c] for c in _JOINED_COLUMNS), r["id"]) for r in sorted(rows, key=_by_id)]
-    conn.connection.cursor().executemany(f"UPDATE tickets SET {sets} WHERE id = {m}", params)
+    raw.cursor(conn).executemany(f"UPDATE tickets SET {sets} WHERE id = {m}", params)
 
 
 def _by_id(row: dict[str, Any]) -> int:
@@ -91,8 +72,8 @@ def find_grouping(conn: Connection, service_id: str, group_key: str) -> Row[Any]
 def grouping_id(conn: Connection, service_id: str, group_key: str) -> tuple[int, float] | None:
     """(id, last alert at) of the ticket open for grouping: the ingest path's lookup, as a
     fixed statement on the driver cursor (the condition repeated for SQLite's partial index)."""
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
-    cur = conn.connection.cursor()
+    m = raw.mark(conn)
+    cur = raw.cursor(conn)
     cur.execute(
         f"SELECT id, last_alert_at FROM tickets WHERE service_id = {m} AND group_key = {m} "
         "AND grouping",
@@ -107,17 +88,11 @@ def insert_grouping(conn: Connection, values: dict[str, Any]) -> int | None:
 
     A fixed statement on the driver cursor per set of columns: it is on the path from a new
     alert to its first page, where building the statement cost more than running it."""
-    columns = tuple(values)
-    postgres = conn.dialect.name == "postgresql"
-    m = "%s" if postgres else "?"
     sql = (
-        f"INSERT INTO tickets ({', '.join(columns)}) VALUES ({', '.join([m] * len(columns))}) "
-        "ON CONFLICT (service_id, group_key) WHERE grouping DO NOTHING RETURNING id"
+        f"INSERT INTO tickets ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+        " ON CONFLICT (service_id, group_key) WHERE grouping DO NOTHING RETURNING id"
     )
-    params = tuple(hot.encode(values[c]) if c in _JSON_COLUMNS else values[c] for c in columns)
-    cur = conn.connection.cursor()
-    cur.execute(sql, params)
-    row = cur.fetchone()
+    row = raw.execute(conn, sql, raw.insert_values(tickets, values)).fetchone()
     return int(row[0]) if row else None
 
 

@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, select
 
-from watchkeeper.storage import hot, raw
-from watchkeeper.storage.built import Built
+from watchkeeper.storage import raw
 from watchkeeper.storage.tables import timers
-
-# statements on the paging path, built once per dialect (see storage/built.py)
-_stmt = Built()
-
-
-def _lease(_dialect: str) -> Any:
-    return (
-        timers.update()
-        .where(timers.c.id.in_(bindparam("p_ids", expanding=True)))
-        .values(lease_until=bindparam("p_until"), lease_owner=bindparam("p_owner"))
-    )
 
 
 def schedule(
@@ -32,7 +20,7 @@ def schedule(
         "INSERT INTO timers (kind, ref, due_at, attempts, payload) VALUES (?, ?, ?, 0, ?)"
         " ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at,"
         " payload = excluded.payload, lease_until = NULL, lease_owner = NULL",
-        (kind, ref, due_at, hot.encode(payload)),
+        (kind, ref, due_at, raw.encode(payload)),
     )
 
 
@@ -97,9 +85,11 @@ def claim_due(
         ),
     )
     if rows and lease is not None:
-        conn.execute(
-            _stmt(conn, "lease", _lease),
-            {"p_ids": [r.id for r in rows], "p_until": now + lease, "p_owner": owner},
+        raw.execute(
+            conn,
+            "UPDATE timers SET lease_until = ?, lease_owner = ?"
+            f" WHERE id IN ({', '.join('?' * len(rows))})",
+            (now + lease, owner, *(r.id for r in rows)),
         )
     return rows
 
@@ -138,7 +128,7 @@ def delete(conn: Connection, timer_id: int) -> None:
 def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
     """Whether a timer of these kinds is due and free to claim (a cheap read: the engine's idle
     check). A leased timer is being acted on (a delivery being sent): not work for a pass."""
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = raw.mark(conn)
     row = conn.exec_driver_sql(
         f"SELECT 1 FROM timers WHERE kind IN ({', '.join([m] * len(kinds))}) "
         f"AND due_at <= {m} AND (lease_until IS NULL OR lease_until <= {m}) LIMIT 1",

@@ -112,6 +112,15 @@ def deliver(registry: Registry, url: str, delivery_id: str) -> DeliveryResult:
     return registry.notifier_for("webhook").send(contact, single(delivery_id))
 
 
+def assert_each_delivered_once_on_a_new_connection(registry: Registry, receiver: Receiver) -> None:
+    deliveries = ["d-1", "d-2", "d-3"]
+    for delivery in deliveries:
+        result = deliver(registry, receiver.url, delivery)
+        assert (result.ok, result.error) == (True, None)
+    assert receiver.ids() == deliveries
+    assert len(set(receiver.peers())) == len(deliveries)
+
+
 @pytest.mark.parametrize("behaviour", ["close-when-idle", "408-when-idle"])
 def test_a_connection_the_receiver_closed_while_idle_does_not_fail_the_next_delivery(
     behaviour: str, receivers: list[Receiver], clock: FakeClock
@@ -132,12 +141,7 @@ def test_a_connection_dropped_as_the_next_request_comes_is_retried_once_on_a_new
 ) -> None:
     receiver = Receiver("drop-reused")
     receivers.append(receiver)
-    registry = Registry(loopback_settings(), clock)
-    for delivery in ("d-1", "d-2", "d-3"):
-        result = deliver(registry, receiver.url, delivery)
-        assert (result.ok, result.error) == (True, None)
-    assert receiver.ids() == ["d-1", "d-2", "d-3"]
-    assert len(set(receiver.peers())) == 3
+    assert_each_delivered_once_on_a_new_connection(Registry(loopback_settings(), clock), receiver)
 
 
 def test_a_receiver_answering_connection_close_gets_each_delivery_on_a_new_connection(
@@ -147,11 +151,7 @@ def test_a_receiver_answering_connection_close_gets_each_delivery_on_a_new_conne
     receiver = Receiver("connection-close", linger=3.0)
     receivers.append(receiver)
     registry = Registry(loopback_settings(read=0.5), clock)
-    for delivery in ("d-1", "d-2", "d-3"):
-        result = deliver(registry, receiver.url, delivery)
-        assert (result.ok, result.error) == (True, None)
-    assert receiver.ids() == ["d-1", "d-2", "d-3"]
-    assert len(set(receiver.peers())) == 3
+    assert_each_delivered_once_on_a_new_connection(registry, receiver)
 
 
 def test_a_body_that_stalls_keeps_what_came_and_stops_waiting_in_time(
