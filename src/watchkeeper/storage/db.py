@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import struct
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from watchkeeper.errors import Conflict
 
@@ -78,13 +80,82 @@ def open_engine(url: str, *, pool_size: int = 8, pg_prepare: bool = True) -> Eng
     )
 
 
+BUSY_TIMEOUT_S = 30.0
+_gates: dict[str, threading.Lock] = {}
+_gates_lock = threading.Lock()
+
+
+def _write_gate(path: str | None) -> threading.Lock | None:
+    """One lock per database file in this process, held by the connection whose write
+    transaction is open. SQLite lets a connection that finds the write lock taken only poll
+    for it (its busy handler sleeps 1, 2, 5, 10... ms between tries), so the engine thread
+    waiting behind an ingest batch, or the writer behind an engine step, used to lose
+    milliseconds after the lock was free. Waiting here instead wakes the next writer the
+    moment the last one committed. Other processes still meet the busy timeout."""
+    if not path or path == ":memory:":
+        return None
+    key = os.path.realpath(path)
+    with _gates_lock:
+        return _gates.setdefault(key, threading.Lock())
+
+
+class _GatedConnection(sqlite3.Connection):
+    """Releases the write gate when the transaction that took it ends, however it ends."""
+
+    gate: threading.Lock | None = None
+    holds_gate = False
+
+    def enter_gate(self) -> bool:
+        """False when another connection of this process kept it past the busy timeout."""
+        if self.gate is None or self.holds_gate:
+            return True
+        if not self.gate.acquire(timeout=BUSY_TIMEOUT_S):
+            return False
+        self.holds_gate = True
+        return True
+
+    def leave_gate(self) -> None:
+        if self.holds_gate and self.gate is not None:
+            self.holds_gate = False
+            self.gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self.leave_gate()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            if not self.in_transaction:
+                self.leave_gate()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_gate()
+
+
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    gate = _write_gate(make_url(url).database)
+    engine = create_engine(
+        url,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": BUSY_TIMEOUT_S,
+            "factory": _GatedConnection,
+        },
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see `begin` below).
         dbapi_conn.isolation_level = None
+        dbapi_conn.gate = gate
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
@@ -101,8 +172,18 @@ def _sqlite_engine(url: str) -> Engine:
             # readers share WAL snapshots and never wait for the write lock
             conn.exec_driver_sql("BEGIN")
         else:
-            # writers take the write lock up front: no deadlock-prone read→write upgrade
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front: no deadlock-prone read→write upgrade;
+            # in this process they queue for it at the gate (see _write_gate)
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.enter_gate():
+                raise OperationalError(
+                    "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+                )
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                dbapi_conn.leave_gate()
+                raise
 
     return engine
 
