@@ -9,6 +9,7 @@ import sqlite3
 import struct
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -120,15 +121,15 @@ class _GatedConnection(sqlite3.Connection):
             self.gate.release()
 
     def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            if not self.in_transaction:
-                self.leave_gate()
+        self._end(super().commit)
 
     def rollback(self) -> None:
+        self._end(super().rollback)
+
+    def _end(self, finish: Callable[[], None]) -> None:
+        """The gate opens once no transaction is left, also when finishing it failed."""
         try:
-            super().rollback()
+            finish()
         finally:
             if not self.in_transaction:
                 self.leave_gate()
@@ -159,7 +160,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         # Checkpoints are the background Checkpointer's job (one fsync pair per interval, off
         # the writer): a connection checkpoints by itself only past this safety net.
