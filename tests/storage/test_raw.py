@@ -55,6 +55,9 @@ def test_driver_errors_are_sqlalchemy_errors_and_roll_back(db_url: str) -> None:
             )
         with pytest.raises(DBAPIError), db.begin() as conn:
             raw.execute(conn, "SELECT no_such_column FROM timers")
+        with pytest.raises(IntegrityError), db.begin() as conn:  # the writer's batches too
+            rows = [("escalate", "2", 1.0), ("escalate", "2", 2.0)]
+            raw.executemany(conn, "INSERT INTO timers (kind, ref, due_at) VALUES (?, ?, ?)", rows)
         with db.connect() as conn:
             assert conn.execute(select(timers)).all() == []  # the first block rolled back
     finally:

@@ -124,18 +124,15 @@ def recheck_muted(conn: Connection, now: float) -> int:
 
 
 def any_expired(conn: Connection, now: float) -> bool:
-    m = raw.mark(conn)
-    row = conn.exec_driver_sql(
-        f"SELECT 1 FROM alerts WHERE status = 'firing' AND expires_at <= {m} LIMIT 1", (now,)
-    ).first()
+    sql = "SELECT 1 FROM alerts WHERE status = 'firing' AND expires_at <= ? LIMIT 1"
+    row = conn.exec_driver_sql(raw.driver_sql(conn, sql), (now,)).first()
     return row is not None
 
 
 def any_mute_ended(conn: Connection, now: float) -> bool:
-    m = raw.mark(conn)
-    row = conn.exec_driver_sql(
+    sql = (
         "SELECT 1 FROM alerts WHERE status = 'firing' AND muted_reason IS NOT NULL "
-        f"AND muted_until <= {m} LIMIT 1",
-        (now,),
-    ).first()
+        "AND muted_until <= ? LIMIT 1"
+    )
+    row = conn.exec_driver_sql(raw.driver_sql(conn, sql), (now,)).first()
     return row is not None

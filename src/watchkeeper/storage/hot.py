@@ -32,6 +32,7 @@ EVENT_COLUMNS = (
     "decision",
     "reason",
 )
+_EVENT_VALUES = raw.questions(len(EVENT_COLUMNS))
 _TOUCH_COLUMNS = ("event_count", "last_event_at", "severity", "expires_at", "ends_at")
 _COUNT_COLUMNS = ("event_count", "last_event_at")
 
@@ -43,11 +44,8 @@ def insert_events(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Event rows as tuples in EVENT_COLUMNS order, JSON columns already encoded."""
     if not rows:
         return
-    sql = (
-        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-        f"VALUES ({raw.placeholders(conn, len(EVENT_COLUMNS))})"
-    )
-    raw.cursor(conn).executemany(sql, rows)
+    sql = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({_EVENT_VALUES})"
+    raw.executemany(conn, sql, rows)
 
 
 # What the repeat path needs of an open alert; the rest is read only when a slow path needs it.
@@ -80,7 +78,6 @@ def open_alerts(
     for scope, key in dict.fromkeys(keys):
         by_scope.setdefault(scope, []).append(key)
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    m = raw.mark(conn)
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
     for scope, wanted in by_scope.items():
         for start in range(0, len(wanted), 400):
@@ -88,11 +85,9 @@ def open_alerts(
             # the literal condition lets SQLite use the partial unique index
             sql = (
                 f"SELECT {', '.join(SLIM_COLUMNS)} FROM alerts WHERE status = 'firing' "
-                f"AND scope = {m} AND dedup_key IN ({', '.join([m] * len(chunk))}){lock}"
+                f"AND scope = ? AND dedup_key IN ({raw.questions(len(chunk))}){lock}"
             )
-            cur = raw.cursor(conn)
-            cur.execute(sql, (scope, *chunk))
-            for row in cur.fetchall():
+            for row in raw.execute(conn, sql, (scope, *chunk)).fetchall():
                 alert = dict(zip(SLIM_COLUMNS, row, strict=True))
                 found[(alert["scope"], alert["dedup_key"])] = alert
     return found
@@ -105,15 +100,14 @@ def touch_alerts(
     of those in `changed` (a plain repeat leaves the expiry index alone)."""
     if not alerts_by_id:
         return
-    m = raw.mark(conn)
     for columns, ids in (
         (_TOUCH_COLUMNS, sorted(changed & alerts_by_id.keys())),
         (_COUNT_COLUMNS, sorted(alerts_by_id.keys() - changed)),
     ):
         if ids:
-            sets = ", ".join(f"{c} = {m}" for c in columns)
+            sets = ", ".join(f"{c} = ?" for c in columns)
             params = [(*(alerts_by_id[i][c] for c in columns), i) for i in ids]
-            raw.cursor(conn).executemany(f"UPDATE alerts SET {sets} WHERE id = {m}", params)
+            raw.executemany(conn, f"UPDATE alerts SET {sets} WHERE id = ?", params)
 
 
 _ALERT_COLUMNS = (
@@ -147,18 +141,15 @@ _ALERT_JSON = frozenset({"labels", "annotations", "details", "links"})
 
 def insert_alert(conn: Connection, values: dict[str, Any]) -> int | None:
     """Open an alert; None when another writer opened the same key first (then re-read)."""
-    m = raw.mark(conn)
     sql = (
         f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
-        f"VALUES ({', '.join([m] * len(_ALERT_COLUMNS))}) "
+        f"VALUES ({raw.questions(len(_ALERT_COLUMNS))}) "
         "ON CONFLICT (scope, dedup_key) WHERE status = 'firing' DO NOTHING RETURNING id"
     )
     params = tuple(
         encode(values.get(c)) if c in _ALERT_JSON else values.get(c) for c in _ALERT_COLUMNS
     )
-    cur = raw.cursor(conn)
-    cur.execute(sql, params)
-    row = cur.fetchone()
+    row = raw.execute(conn, sql, params).fetchone()
     return int(row[0]) if row else None
 
 
@@ -166,9 +157,13 @@ def assign_tickets(conn: Connection, ticket_of: dict[int, int]) -> None:
     """Point alerts at the tickets they converged into (one executemany per batch)."""
     if not ticket_of:
         return
-    m = raw.mark(conn)
-    sql = f"UPDATE alerts SET ticket_id = {m} WHERE id = {m}"
-    raw.cursor(conn).executemany(sql, [(t, a) for a, t in sorted(ticket_of.items())])
+    sql = "UPDATE alerts SET ticket_id = ? WHERE id = ?"
+    raw.executemany(conn, sql, [(t, a) for a, t in sorted(ticket_of.items())])
+
+
+_INSERT_TIMELINE = (
+    "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def insert_timeline(conn: Connection, entry: tuple[int, float, str, str | None, str, Any]) -> None:
@@ -182,9 +177,4 @@ def insert_timelines(
     """Many timeline entries with one executemany."""
     if not entries:
         return
-    m = raw.mark(conn)
-    sql = (
-        "INSERT INTO timeline (ticket_id, at, kind, actor, message, data) "
-        f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})"
-    )
-    raw.cursor(conn).executemany(sql, [(*head, encode(data)) for *head, data in entries])
+    raw.executemany(conn, _INSERT_TIMELINE, [(*head, encode(data)) for *head, data in entries])

@@ -133,7 +133,7 @@ def insert_row(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
     """`insert`, returning the whole new row (None if it exists)."""
     names = list(values)
     sql = (
-        f"INSERT INTO notifications ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        f"INSERT INTO notifications ({', '.join(names)}) VALUES ({raw.questions(len(names))})"
         " ON CONFLICT (ticket_id, round, level, user_id, contact_id, kind) DO NOTHING"
         f" RETURNING {raw.shape(notifications).columns}"
     )

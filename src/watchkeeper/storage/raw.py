@@ -30,38 +30,44 @@ def encode(value: Any) -> str | None:
     return None if value is None else _json.encode(value).decode()
 
 
-def cursor(conn: Connection) -> Any:
-    """A driver cursor inside the connection's transaction: no statement compilation, no
-    result processing."""
-    return conn.connection.cursor()
+def questions(n: int) -> str:
+    """`n` placeholders, for an IN list or a VALUES row."""
+    return ", ".join("?" * n)
 
 
-def mark(conn: Connection) -> str:
-    """The driver's placeholder, for SQL built per dialect (the writer's batch statements)."""
-    return "%s" if conn.dialect.name == "postgresql" else "?"
-
-
-def placeholders(conn: Connection, n: int) -> str:
-    return ", ".join([mark(conn)] * n)
-
-
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _for_postgresql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """`sql`, written with `?` placeholders, in the driver's own style (psycopg: `%s`)."""
+    return _for_postgresql(sql) if conn.dialect.name == "postgresql" else sql
+
+
+def _run(conn: Connection, sql: str, params: Any, many: bool) -> Any:
+    text = driver_sql(conn, sql)
+    found = conn.connection.cursor()  # in the connection's transaction; nothing compiled
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        if many:
+            found.executemany(text, params)
+        else:
+            found.execute(text, tuple(params))
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(text, params, exc, dbapi.Error, dialect=conn.dialect) from exc
+    return found
 
 
 def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     """Run `sql`, written with `?` placeholders, in `conn`'s transaction; the driver's
     cursor, to fetch from."""
-    postgresql = conn.dialect.name == "postgresql"
-    text = _for_postgresql(sql) if postgresql else sql
-    found = cursor(conn)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        found.execute(text, tuple(params))
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(text, params, exc, dbapi.Error, dialect=conn.dialect) from exc
-    return found
+    return _run(conn, sql, params, many=False)
+
+
+def executemany(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`execute` once per row of parameters, in one driver call."""
+    _run(conn, sql, rows, many=True)
 
 
 def json_column(conn: Connection, value: Any) -> Any:

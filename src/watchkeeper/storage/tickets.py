@@ -29,7 +29,7 @@ def get_many(
     lock = " ORDER BY id FOR UPDATE" if for_update and conn.dialect.name == "postgresql" else ""
     sql = (
         f"SELECT {raw.shape(tickets).columns} FROM tickets"
-        f" WHERE id IN ({', '.join('?' * len(ticket_ids))}){lock}"
+        f" WHERE id IN ({raw.questions(len(ticket_ids))}){lock}"
     )
     rows = raw.table_dicts(conn, raw.execute(conn, sql, ticket_ids), tickets)
     return {int(row["id"]): row for row in rows}
@@ -47,14 +47,15 @@ _JOINED_COLUMNS = (
 )
 
 
+_UPDATE_JOINED = f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in _JOINED_COLUMNS)} WHERE id = ?"
+
+
 def update_joined(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Write the join columns of many tickets with one executemany on the driver cursor."""
     if not rows:
         return
-    m = raw.mark(conn)
-    sets = ", ".join(f"{c} = {m}" for c in _JOINED_COLUMNS)
     params = [(*(r[c] for c in _JOINED_COLUMNS), r["id"]) for r in sorted(rows, key=_by_id)]
-    raw.cursor(conn).executemany(f"UPDATE tickets SET {sets} WHERE id = {m}", params)
+    raw.executemany(conn, _UPDATE_JOINED, params)
 
 
 def _by_id(row: dict[str, Any]) -> int:
@@ -72,14 +73,11 @@ def find_grouping(conn: Connection, service_id: str, group_key: str) -> Row[Any]
 def grouping_id(conn: Connection, service_id: str, group_key: str) -> tuple[int, float] | None:
     """(id, last alert at) of the ticket open for grouping: the ingest path's lookup, as a
     fixed statement on the driver cursor (the condition repeated for SQLite's partial index)."""
-    m = raw.mark(conn)
-    cur = raw.cursor(conn)
-    cur.execute(
-        f"SELECT id, last_alert_at FROM tickets WHERE service_id = {m} AND group_key = {m} "
-        "AND grouping",
+    row = raw.execute(
+        conn,
+        "SELECT id, last_alert_at FROM tickets WHERE service_id = ? AND group_key = ? AND grouping",
         (service_id, group_key),
-    )
-    row = cur.fetchone()
+    ).fetchone()
     return (int(row[0]), float(row[1])) if row else None
 
 
@@ -89,7 +87,7 @@ def insert_grouping(conn: Connection, values: dict[str, Any]) -> int | None:
     A fixed statement on the driver cursor per set of columns: it is on the path from a new
     alert to its first page, where building the statement cost more than running it."""
     sql = (
-        f"INSERT INTO tickets ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+        f"INSERT INTO tickets ({', '.join(values)}) VALUES ({raw.questions(len(values))})"
         " ON CONFLICT (service_id, group_key) WHERE grouping DO NOTHING RETURNING id"
     )
     row = raw.execute(conn, sql, raw.insert_values(tickets, values)).fetchone()

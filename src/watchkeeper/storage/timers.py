@@ -78,7 +78,7 @@ def claim_due(
         conn,
         raw.execute(
             conn,
-            f"SELECT {_COLUMNS} FROM timers WHERE kind IN ({', '.join('?' * len(kinds))})"
+            f"SELECT {_COLUMNS} FROM timers WHERE kind IN ({raw.questions(len(kinds))})"
             " AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
             f" ORDER BY due_at, id LIMIT ?{lock}",
             (*kinds, now, now, limit),
@@ -88,7 +88,7 @@ def claim_due(
         raw.execute(
             conn,
             "UPDATE timers SET lease_until = ?, lease_owner = ?"
-            f" WHERE id IN ({', '.join('?' * len(rows))})",
+            f" WHERE id IN ({raw.questions(len(rows))})",
             (now + lease, owner, *(r.id for r in rows)),
         )
     return rows
@@ -110,7 +110,7 @@ def claim_refs(
             raw.execute(
                 conn,
                 f"UPDATE timers SET lease_until = ?, lease_owner = ? WHERE kind = ?"
-                f" AND ref IN ({', '.join('?' * len(some))}) AND due_at <= ?"
+                f" AND ref IN ({raw.questions(len(some))}) AND due_at <= ?"
                 f" AND (lease_until IS NULL OR lease_until <= ?) RETURNING {_COLUMNS}",
                 (now + lease, owner, kind, *some, now, now),
             ),
@@ -128,10 +128,9 @@ def delete(conn: Connection, timer_id: int) -> None:
 def any_due(conn: Connection, *, kinds: tuple[str, ...], now: float) -> bool:
     """Whether a timer of these kinds is due and free to claim (a cheap read: the engine's idle
     check). A leased timer is being acted on (a delivery being sent): not work for a pass."""
-    m = raw.mark(conn)
-    row = conn.exec_driver_sql(
-        f"SELECT 1 FROM timers WHERE kind IN ({', '.join([m] * len(kinds))}) "
-        f"AND due_at <= {m} AND (lease_until IS NULL OR lease_until <= {m}) LIMIT 1",
-        (*kinds, now, now),
-    ).first()
+    sql = (
+        f"SELECT 1 FROM timers WHERE kind IN ({raw.questions(len(kinds))}) "
+        "AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) LIMIT 1"
+    )
+    row = conn.exec_driver_sql(raw.driver_sql(conn, sql), (*kinds, now, now)).first()
     return row is not None
