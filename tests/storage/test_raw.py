@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from tests.support.harness import running
 
 from watchkeeper.storage import alerts as alerts_q
+from watchkeeper.storage import hot, raw, tables
 from watchkeeper.storage import notifications as notifications_q
-from watchkeeper.storage import raw, tables
 from watchkeeper.storage import timers as timers_q
 from watchkeeper.storage.db import open_engine
 from watchkeeper.storage.tables import timers
@@ -103,3 +103,26 @@ def _notification(ticket_id: int) -> dict[str, object]:
         "due_at": 1.0,
         "attempts": 0,
     }
+
+
+def test_the_open_alert_lookup_is_planned_for_its_keys_every_time(db_url: str) -> None:
+    """A batch looks up its open alerts with one long IN list per scope. psycopg prepares a
+    statement after a few runs, and PostgreSQL may then keep a generic plan made while a new
+    table's statistics still said it was empty: a scan that tests every row against every
+    key. The lookup is never prepared; the other raw statements are."""
+    db = open_engine(db_url)
+    keys = [("am", f"key-{i}") for i in range(400)]
+    try:
+        with db.begin() as conn:
+            for _ in range(8):
+                assert hot.open_alerts(conn, keys) == {}
+                raw.execute(conn, "SELECT count(*) FROM alerts WHERE scope = ?", ("am",))
+            if conn.dialect.name == "postgresql":
+                prepared = [
+                    row[0]
+                    for row in raw.execute(conn, "SELECT statement FROM pg_prepared_statements")
+                ]
+                assert any("count(*) FROM alerts" in sql for sql in prepared)
+                assert not any("status = 'firing'" in sql for sql in prepared)
+    finally:
+        db.dispose()

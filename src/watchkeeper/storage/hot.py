@@ -72,7 +72,8 @@ def open_alerts(
     up to 400 keys (`scope = ? AND dedup_key IN (...)` seeks the partial unique index, where
     a row-value IN would scan it).
 
-    Rows are slim (no JSON columns); slow paths read the rest when they need it.
+    Rows are slim (no JSON columns); slow paths read the rest when they need it. On
+    PostgreSQL each lookup is planned for its keys (`replan`), never from a generic plan.
     """
     by_scope: dict[str, list[str]] = {}
     for scope, key in dict.fromkeys(keys):
@@ -87,7 +88,7 @@ def open_alerts(
                 f"SELECT {', '.join(SLIM_COLUMNS)} FROM alerts WHERE status = 'firing' "
                 f"AND scope = ? AND dedup_key IN ({raw.questions(len(chunk))}){lock}"
             )
-            for row in raw.execute(conn, sql, (scope, *chunk)).fetchall():
+            for row in raw.execute(conn, sql, (scope, *chunk), replan=True).fetchall():
                 alert = dict(zip(SLIM_COLUMNS, row, strict=True))
                 found[(alert["scope"], alert["dedup_key"])] = alert
     return found
