@@ -55,10 +55,10 @@ from ingest_vs_alertmanager import (  # noqa: E402  (a sibling script, not a pac
 from watchkeeper.config.apply import apply_config  # noqa: E402
 from watchkeeper.config.load import load_config  # noqa: E402
 from watchkeeper.ingest.adapters import alertmanager  # noqa: E402
-from watchkeeper.pipeline.flow import Outcome, _event_row  # noqa: E402
+from watchkeeper.pipeline.flow import Outcome, event_row  # noqa: E402
 from watchkeeper.pipeline.writer import EventItem  # noqa: E402
 from watchkeeper.runtime import Runtime, build_runtime  # noqa: E402
-from watchkeeper.server import _tune_interpreter  # noqa: E402
+from watchkeeper.server import tune_interpreter  # noqa: E402
 from watchkeeper.settings import Settings  # noqa: E402
 from watchkeeper.storage import hot  # noqa: E402
 
@@ -146,7 +146,7 @@ def insert_rows(rt: Runtime, rows: list[tuple[Any, ...]]) -> None:
 def event_rows(items: list[EventItem], now: float) -> list[tuple[Any, ...]]:
     """The rows the pipeline writes for these events when each repeats an open alert."""
     return [
-        _event_row(
+        event_row(
             item.integration,
             item.event,
             item.event.dedup_key or "",
@@ -172,7 +172,7 @@ def measure(kind: str, args: argparse.Namespace, work: Path) -> list[Cost]:
         with pipeline_rt.reader.connect() as conn:
             snapshot = pipeline_rt.snapshots.refresh(conn, max_age=0)
         integration = snapshot.integrations_by_key[KEY]
-        _tune_interpreter()  # as `watchkeeper serve` does before it takes requests
+        tune_interpreter()  # as `watchkeeper serve` does before it takes requests
         with Progress(
             TextColumn(f"{kind}: batches"),
             BarColumn(),

@@ -66,7 +66,7 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
         if engine is not None:
             rt.wake_hooks.append(engine.wake)
             engine.start(settings.engine_tick_seconds)
-        _tune_interpreter()
+        tune_interpreter()
         try:
             if options.role == "engine":
                 _wait_for_signal()
@@ -83,7 +83,7 @@ def serve(settings: Settings, options: ServeOptions, *, clock: Clock | None = No
             lock.release()
 
 
-def _tune_interpreter() -> None:
+def tune_interpreter() -> None:
     """The hot path allocates a few dicts and tuples per event and frees nearly all of them by
     reference counting; the cyclic collector's default (a young-generation pass every 700
     allocations, full passes over every long-lived object) costs ~10-15% of ingest CPU.

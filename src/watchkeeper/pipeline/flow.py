@@ -136,7 +136,7 @@ class Pipeline:
         sink: EventSink,
     ) -> Outcome:
         outcome = self._decide(conn, snap, integration, event, key, now, sink)
-        sink.rows.append(_event_row(integration, event, key, outcome, now))
+        sink.rows.append(event_row(integration, event, key, outcome, now))
         return outcome
 
     def _decide(
@@ -479,7 +479,7 @@ def _alert_values(
     }
 
 
-def _event_row(
+def event_row(
     integration: Integration, event: NormalizedEvent, key: str, outcome: Outcome, now: float
 ) -> tuple[Any, ...]:
     """The event's row, in `hot.EVENT_COLUMNS` order, JSON encoded (one per event received)."""
