@@ -16,7 +16,7 @@ from watchkeeper.pipeline.ticket import Lifecycle
 from watchkeeper.pipeline.writer import Writer
 from watchkeeper.settings import Settings
 from watchkeeper.storage import migrate
-from watchkeeper.storage.db import open_engine, reader
+from watchkeeper.storage.db import is_sqlite, open_engine, reader
 
 
 @dataclass
@@ -61,7 +61,9 @@ def build_runtime(
         snapshot=lambda: snapshots.current, clock=clock, options=response_options(settings)
     )
     pipeline = build_pipeline([escalation])
-    writer = Writer(db, pipeline, snapshots, clock, max_rows=settings.batch_max_rows)
+    writer = Writer(
+        db, pipeline, snapshots, clock, max_rows=settings.batch_max_rows, off_loop=not is_sqlite(db)
+    )
     rt = Runtime(
         settings=settings,
         clock=clock,

@@ -1,11 +1,13 @@
 """Group commit (invariant 2): the writer commits whatever is waiting in one transaction.
 
 The writer is a task on the server's event loop. Whenever it is free it takes everything
-queued (up to a row cap) and commits it at once, blocking the loop meanwhile: requests that
-arrive during a commit form the next batch, so batches grow with load and an idle system adds
-no wait — and no thread hand-off or lock contention sits on the hot path. A submission's
-future is completed only after its transaction committed: that is what a 2xx means
-(invariant 1).
+queued (up to a row cap) and commits it at once: requests that arrive during a commit form the
+next batch, so batches grow with load and an idle system adds no wait. On SQLite the commit
+runs on the loop, blocking it meanwhile (the work is CPU in this process, and no thread
+hand-off sits on the hot path); on PostgreSQL it runs in one thread of the writer's own, since
+most of a batch is waiting for the server and the loop keeps answering meanwhile (ADR 0002).
+A submission's future is completed only after its transaction committed: that is what a 2xx
+means (invariant 1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,12 +83,15 @@ class Writer:
         clock: Clock,
         *,
         max_rows: int = 2000,
+        off_loop: bool = False,
     ) -> None:
         self.engine = engine
         self.pipeline = pipeline
         self.snapshots = snapshots
         self.clock = clock
         self.max_rows = max_rows
+        self.off_loop = off_loop  # commit in a thread of its own (PostgreSQL: see _commit)
+        self._thread: ThreadPoolExecutor | None = None
         self._queue: deque[_Submission] = deque()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -129,6 +135,8 @@ class Writer:
         """Start the writer task on the running event loop (the server's lifespan)."""
         self._wake = asyncio.Event()
         self._stopping = False
+        if self.off_loop:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
 
     async def stop(self) -> None:
@@ -137,8 +145,11 @@ class Writer:
             self._wake.set()
         if self._task is not None:
             await self._task
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
         self._wake = None
         self._task = None
+        self._thread = None
 
     def _take(self) -> list[_Submission]:
         batch: list[_Submission] = []
@@ -159,7 +170,7 @@ class Writer:
                 await self._wake.wait()
                 continue
             batch = self._take()
-            results = self._commit_or_isolate(batch)
+            results = await self._commit(batch)
             for sub, result in zip(batch, results, strict=True):
                 if sub.waiter is None or sub.waiter.done():
                     continue  # nobody waits, or the client went away
@@ -169,6 +180,15 @@ class Writer:
                     sub.waiter.set_result(result)
             # let the loop read the requests that arrived meanwhile: they form the next batch
             await asyncio.sleep(0)
+
+    async def _commit(self, batch: list[_Submission]) -> list[Result | BaseException]:
+        """On the loop (SQLite: its work is CPU in this process), or in the writer's thread
+        (PostgreSQL: most of a batch is waiting for the server, and the loop reads the next
+        requests meanwhile). One batch at a time either way."""
+        if self._thread is None:
+            return self._commit_or_isolate(batch)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._commit_or_isolate, batch)
 
     def _commit_or_isolate(self, batch: list[_Submission]) -> list[Result | BaseException]:
         try:
