@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
+from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.support.browser import chromium
 from tests.support.processes import Servers, scratch_database
 
@@ -21,6 +22,17 @@ def servers(db_url: str, tmp_path: Path) -> Iterator[Servers]:
         yield started
     finally:
         started.stop_all()
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database cloned from the migrated template, for tests of what only
+    PostgreSQL does (several engines on one database, a writer off the event loop)."""
+    name, url = fresh_pg_database(pg_template)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

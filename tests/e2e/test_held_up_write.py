@@ -6,28 +6,17 @@ after the lock goes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.support.processes import serving, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 GENERIC = "/integrations/gen-key-0123456789abcdef/generic"
-
-
-@pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
-    name, url = fresh_pg_database(pg_template)
-    try:
-        yield url
-    finally:
-        drop_pg_database(name)
 
 
 def _plain(url: str) -> str:

@@ -16,14 +16,13 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
-from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.support.processes import ServerProcess, Servers, wait_for
 from tests.support.receivers import HttpReceiver
 
@@ -88,15 +87,6 @@ def build_config(hook: str) -> str:
 def expected_people(service: str) -> list[str]:
     phase, s = service[2], int(service[3:])
     return [f"{phase}{s}-l1", f"{phase}{s}-l2", f"{phase}-lead{s % LEADERS}"]
-
-
-@pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
-    name, url = fresh_pg_database(pg_template)
-    try:
-        yield url
-    finally:
-        drop_pg_database(name)
 
 
 class Arrivals:
