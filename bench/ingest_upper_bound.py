@@ -24,6 +24,7 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ingest_vs_alertmanager import (
     BATCH,
@@ -45,11 +46,13 @@ DISTINCT = 10_000
 NO_HOOK = "http://127.0.0.1:9/unused"  # no probes: nothing is ever sent there
 
 
-def drive_all(targets: list[Target], *, batch: int, seconds: int, tag: str) -> list[Result]:
-    """One wrk per target, all at once, sharing THREADS and CONNECTIONS equally."""
+def drive_all(
+    targets: list[Target], *, batch: int, seconds: int, tag: str, ends: datetime
+) -> list[Result]:
+    """One wrk per target, all at once, sharing THREADS and CONNECTIONS equally (a lone
+    target gets them all)."""
     share = len(targets)
     results: list[Result | None] = [None] * share
-    ends = datetime.now(UTC) + timedelta(hours=2)
 
     def drive(index: int) -> None:
         results[index] = run_wrk(
@@ -117,21 +120,16 @@ def main() -> int:
                 for batch in (1, BATCH):
                     phase = "1 alert/request" if batch == 1 else f"{batch} alerts/request"
                     console.print(f"round {round_no}, {phase}: Alertmanager ...")
-                    am_result = run_wrk(
-                        am,
-                        alerts_per_request=batch,
-                        seconds=args.duration,
-                        threads=THREADS,
-                        connections=CONNECTIONS,
-                        distinct=DISTINCT,
-                        tag=f"r{round_no}b{batch}",
-                        ends_at=ends,
-                    )
+                    phase_args: dict[str, Any] = {
+                        "batch": batch,
+                        "seconds": args.duration,
+                        "tag": f"r{round_no}b{batch}",
+                        "ends": ends,
+                    }
+                    [am_result] = drive_all([am], **phase_args)
                     am_rate = am_result.alerts_per_s
                     console.print(f"round {round_no}, {phase}: Watchkeeper x{args.servers} ...")
-                    results = drive_all(
-                        servers, batch=batch, seconds=args.duration, tag=f"r{round_no}b{batch}"
-                    )
+                    results = drive_all(servers, **phase_args)
                     rates = [r.alerts_per_s for r in results]
                     errors = f"{am_result.errors} / {sum(r.errors for r in results)}"
                     total = sum(rates)

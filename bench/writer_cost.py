@@ -52,13 +52,11 @@ from ingest_vs_alertmanager import (  # noqa: E402  (a sibling script, not a pac
     watchkeeper_config,
 )
 
-from watchkeeper.config.apply import apply_config  # noqa: E402
-from watchkeeper.config.load import load_config  # noqa: E402
 from watchkeeper.ingest.adapters import alertmanager  # noqa: E402
 from watchkeeper.pipeline.flow import Outcome, event_row  # noqa: E402
 from watchkeeper.pipeline.writer import EventItem  # noqa: E402
 from watchkeeper.runtime import Runtime, build_runtime  # noqa: E402
-from watchkeeper.server import tune_interpreter  # noqa: E402
+from watchkeeper.server import apply_file, tune_interpreter  # noqa: E402
 from watchkeeper.settings import Settings  # noqa: E402
 from watchkeeper.storage import hot  # noqa: E402
 
@@ -114,11 +112,11 @@ def databases(kind: str, count: int, work: Path) -> Iterator[list[str]]:
         ]
 
 
-def runtime(url: str, config_text: str, *, key_index: bool) -> Runtime:
+def runtime(url: str, config: Path, *, key_index: bool) -> Runtime:
     rt = build_runtime(Settings(db_url=url))
-    with rt.db.begin() as conn:
-        apply_config(conn, load_config(config_text, source="bench"), prune=False, now=time.time())
-        if not key_index:
+    apply_file(rt, config)  # as `watchkeeper serve --config` does
+    if not key_index:
+        with rt.db.begin() as conn:
             conn.exec_driver_sql(f"DROP INDEX {KEY_INDEX}")
     return rt
 
@@ -158,16 +156,16 @@ def event_rows(items: list[EventItem], now: float) -> list[tuple[Any, ...]]:
 
 
 def measure(kind: str, args: argparse.Namespace, work: Path) -> list[Cost]:
-    config_text = watchkeeper_config(work, KEY, kind, "http://127.0.0.1:9/unused", []).read_text()
+    config = watchkeeper_config(work, KEY, kind, "http://127.0.0.1:9/unused", [])
     bodies = stream(args.label_sets)
     per_batch = args.requests_per_batch
     warm_rounds = -(-len(bodies) // per_batch)  # the first pass opens the alerts
     costs = [Cost("pipeline"), Cost("floor"), Cost("floor, no key index")]
     with databases(kind, 3, work) as urls:
-        pipeline_rt = runtime(urls[0], config_text, key_index=True)
+        pipeline_rt = runtime(urls[0], config, key_index=True)
         floors = [
-            runtime(urls[1], config_text, key_index=True),
-            runtime(urls[2], config_text, key_index=False),
+            runtime(urls[1], config, key_index=True),
+            runtime(urls[2], config, key_index=False),
         ]
         with pipeline_rt.reader.connect() as conn:
             snapshot = pipeline_rt.snapshots.refresh(conn, max_age=0)
